@@ -1,0 +1,124 @@
+"""Value equality and short reprs shared by every model class.
+
+Stored objects must compare equal after a round trip, so equality is deep and value based:
+two NaNs are equal wherever a stored float is compared, ``1 == 1.0`` is *not* enough (an int
+stored as a float is a real change), and containers are compared element by element.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+__all__ = ["Base", "values_equal"]
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Deep equality where NaN equals NaN, ints differ from floats and datetimes keep tz.
+
+    Example:
+        >>> values_equal({"x": [float("nan"), 1]}, {"x": [float("nan"), 1]})
+        True
+        >>> values_equal(1, 1.0)
+        False
+    """
+    if a is b:
+        return True
+    ta, tb = type(a), type(b)
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta is float or tb is float:
+        if not (isinstance(a, float) and isinstance(b, float)):
+            return _numbers_equal(a, b)
+        return a == b or (a != a and b != b)
+    if isinstance(a, Mapping):
+        if not isinstance(b, Mapping) or len(a) != len(b):
+            return False
+        for key, value in a.items():
+            if key not in b or not values_equal(value, b[key]):
+                return False
+        return True
+    if isinstance(a, list | tuple):
+        if type(b) is not ta and not (isinstance(b, list) and isinstance(a, list)):
+            return False
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, datetime):
+        if not isinstance(b, datetime) or (a.tzinfo is None) != (b.tzinfo is None):
+            return False
+        return a == b
+    if ta is int and tb is not int and not isinstance(b, bool) and isinstance(b, int | float):
+        return _numbers_equal(a, b)
+    try:
+        return bool(a == b)
+    except Exception:  # a user's __eq__ that cannot compare with this type, or an array
+        return False
+
+
+def _numbers_equal(a: Any, b: Any) -> bool:
+    """Compare a float with a non-float: numpy scalars equal their plain value, int != float."""
+    pa, pb = _plain_number(a), _plain_number(b)
+    if pa is None or pb is None or type(pa) is not type(pb):
+        return False
+    if isinstance(pa, float):
+        return pa == pb or (math.isnan(pa) and math.isnan(pb))
+    return bool(pa == pb)
+
+
+def _plain_number(x: Any) -> int | float | None:
+    """The plain Python number behind ``x`` (numpy scalars included), else None."""
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int | float):
+        return x
+    item = getattr(x, "item", None)
+    if callable(item) and hasattr(x, "dtype"):
+        value = item()
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+    return None
+
+
+class Base:
+    """Mixin: deep value equality over ``__dict__`` and a short, fixed-size ``repr``.
+
+    Subclasses list attributes that must not take part in equality (back references such as a
+    trial's experiment) in ``_eq_exclude``, and the attributes shown by ``repr`` in
+    ``_repr_fields``.
+
+    Example:
+        >>> class Point(Base):
+        ...     _repr_fields = ("x",)
+        ...     def __init__(self, x: float) -> None:
+        ...         self.x = x
+        >>> Point(float("nan")) == Point(float("nan")), repr(Point(1.0))
+        (True, 'Point(x=1.0)')
+    """
+
+    _eq_exclude: ClassVar[frozenset[str]] = frozenset()
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other):
+            return False
+        mine = {k: v for k, v in self.__dict__.items() if k not in self._eq_exclude}
+        theirs = {k: v for k, v in other.__dict__.items() if k not in self._eq_exclude}
+        return values_equal(mine, theirs)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable value objects are not hashable
+
+    def __repr__(self) -> str:
+        shown = []
+        for field in self._repr_fields:
+            value = getattr(self, field, None)
+            text = repr(value)
+            if len(text) > 60:
+                text = text[:57] + "..."
+            shown.append(f"{field}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"

@@ -1,0 +1,246 @@
+"""The experiment: search space, objectives, trials and the data attached to them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, ClassVar
+
+from aestore.core.arm import Arm
+from aestore.core.base import Base
+from aestore.core.base_trial import BaseTrial, TrialStatus
+from aestore.core.batch_trial import BatchTrial
+from aestore.core.data import Data
+from aestore.core.generator_run import GeneratorRun, _type_name
+from aestore.core.metric import Metric
+from aestore.core.optimization_config import OptimizationConfig
+from aestore.core.runner import Runner
+from aestore.core.search_space import SearchSpace
+from aestore.core.trial import Trial
+from aestore.exceptions import DuplicateNameError, ModelError, UnknownTrialError
+
+__all__ = ["Experiment"]
+
+
+class Experiment(Base):
+    """An adaptive experiment: what is searched, what is optimised, and every trial run.
+
+    Example:
+        >>> from aestore.core.parameter import RangeParameter, ParameterType
+        >>> exp = Experiment(SearchSpace([RangeParameter("x", ParameterType.FLOAT, 0, 1)]),
+        ...                  name="demo")
+        >>> trial = exp.new_trial(GeneratorRun([Arm({"x": 0.5})]))
+        >>> trial.arm.name, len(exp.trials)
+        ('0_0', 1)
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name", "num_trials")
+
+    def __init__(
+        self,
+        search_space: SearchSpace,
+        name: str | None = None,
+        optimization_config: OptimizationConfig | None = None,
+        tracking_metrics: Sequence[Metric] | None = None,
+        runner: Runner | None = None,
+        status_quo: Arm | None = None,
+        description: str | None = None,
+        is_test: bool = False,
+        experiment_type: str | Enum | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(search_space, SearchSpace):
+            raise ModelError(f"Experiment needs a SearchSpace, got {type(search_space).__name__}.")
+        self.name = name
+        self.search_space = search_space
+        self.optimization_config = optimization_config
+        self.runner = runner
+        self.description = description
+        self.is_test = is_test
+        self._experiment_type = _type_name(experiment_type)
+        self.properties: dict[str, Any] = dict(properties or {})
+        self.time_created: datetime = datetime.now(UTC)
+        self.trials: dict[int, BaseTrial] = {}
+        # Data attached per trial: {trial_index: {attach timestamp (µs since epoch): Data}}.
+        self.data_by_trial: dict[int, dict[int, Data]] = {}
+        self.arms_by_name: dict[str, Arm] = {}
+        self._arms_by_signature: dict[str, Arm] = {}
+        self.tracking_metrics: dict[str, Metric] = {}
+        for metric in tracking_metrics or ():
+            self.add_tracking_metric(metric)
+        self._status_quo: Arm | None = None
+        if status_quo is not None:
+            self.status_quo = status_quo
+
+    # --- plain attributes --------------------------------------------------------------------
+
+    @property
+    def experiment_type(self) -> str | None:
+        """The experiment's type as a name, or None."""
+        return self._experiment_type
+
+    @experiment_type.setter
+    def experiment_type(self, value: str | Enum | None) -> None:
+        self._experiment_type = _type_name(value)
+
+    @property
+    def num_trials(self) -> int:
+        """How many trials the experiment has."""
+        return len(self.trials)
+
+    @property
+    def status_quo(self) -> Arm | None:
+        """The control arm, named ``"status_quo"`` unless it already had a name."""
+        return self._status_quo
+
+    @status_quo.setter
+    def status_quo(self, arm: Arm | None) -> None:
+        if arm is not None:
+            self._name_and_store_arms([arm], trial_index=None, default_name="status_quo")
+        self._status_quo = arm
+
+    # --- metrics -----------------------------------------------------------------------------
+
+    @property
+    def metrics(self) -> dict[str, Metric]:
+        """Every metric: the optimization config's, then the tracking metrics."""
+        found: dict[str, Metric] = {}
+        if self.optimization_config is not None:
+            found.update(self.optimization_config.metrics)
+        for name, metric in self.tracking_metrics.items():
+            found.setdefault(name, metric)
+        return found
+
+    def add_tracking_metric(self, metric: Metric) -> Experiment:
+        """Track a metric that is not part of the optimization config."""
+        if metric.name in self.tracking_metrics:
+            raise DuplicateNameError("tracking metric", metric.name, f"experiment {self.name!r}")
+        self.tracking_metrics[metric.name] = metric
+        return self
+
+    # --- trials ------------------------------------------------------------------------------
+
+    def _next_trial_index(self) -> int:
+        return max(self.trials) + 1 if self.trials else 0
+
+    def new_trial(
+        self,
+        generator_run: GeneratorRun | None = None,
+        trial_type: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> Trial:
+        """Create a single-arm trial with the next index.
+
+        Example:
+            >>> # trial = experiment.new_trial(GeneratorRun([Arm({"x": 0.2})]))
+        """
+        trial = Trial(self, self._next_trial_index(), None, trial_type, ttl_seconds)
+        if generator_run is not None:
+            trial.add_generator_run(generator_run)
+        self.trials[trial.index] = trial
+        return trial
+
+    def new_batch_trial(
+        self,
+        generator_run: GeneratorRun | None = None,
+        trial_type: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> BatchTrial:
+        """Create a batch trial with the next index.
+
+        Example:
+            >>> # batch = experiment.new_batch_trial(GeneratorRun([Arm({"x": .1}), Arm({"x": .2})]))
+        """
+        trial = BatchTrial(self, self._next_trial_index(), None, trial_type, ttl_seconds)
+        if generator_run is not None:
+            trial.add_generator_run(generator_run)
+        self.trials[trial.index] = trial
+        return trial
+
+    def trials_by_status(self, status: TrialStatus) -> list[BaseTrial]:
+        """Trials currently in ``status``."""
+        return [t for t in self.trials.values() if t.status is status]
+
+    def _name_and_store_arms(
+        self,
+        arms: Iterable[Arm],
+        trial_index: int | None,
+        first_number: int = 0,
+        default_name: str | None = None,
+    ) -> None:
+        """Name unnamed arms (reusing the name of an equal known arm) and index them by name."""
+        for number, arm in enumerate(arms, start=first_number):
+            known = self._arms_by_signature.get(arm.signature)
+            if not arm.has_name:
+                if known is not None and known.parameters == arm.parameters:
+                    arm.name = known.name  # type: ignore[assignment]
+                else:
+                    arm.name = default_name or f"{trial_index}_{number}"
+            name = arm.name
+            assert name is not None
+            existing = self.arms_by_name.get(name)
+            if (
+                existing is not None
+                and existing is not arm
+                and existing.parameters != arm.parameters
+            ):
+                raise ModelError(
+                    f"Arm name {name!r} is already used by an arm with other parameters "
+                    f"in experiment {self.name!r}."
+                )
+            self.arms_by_name.setdefault(name, arm)
+            self._arms_by_signature.setdefault(arm.signature, arm)
+
+    # --- data --------------------------------------------------------------------------------
+
+    def attach_data(self, data: Data) -> int:
+        """Attach observations; returns the attach time stamp (µs since the epoch).
+
+        Earlier attachments are kept: :meth:`lookup_data` returns the latest per trial.
+
+        Example:
+            >>> # ts = experiment.attach_data(Data([{"trial_index": 0, "arm_name": "0_0",
+            >>> #      "metric_name": "m", "mean": 1.0, "sem": 0.1}]))
+        """
+        if not isinstance(data, Data):
+            raise ModelError(f"attach_data takes a Data object, got {type(data).__name__}.")
+        for trial_index in data.trial_indices:
+            if trial_index not in self.trials:
+                raise UnknownTrialError(self.name, trial_index)
+        timestamp = time.time_ns() // 1000
+        for trial_index, part in data.split_by_trial().items():
+            history = self.data_by_trial.setdefault(trial_index, {})
+            stamp = timestamp
+            while stamp in history:  # two attaches within one microsecond
+                stamp += 1
+            history[stamp] = part
+            timestamp = max(timestamp, stamp)
+        return timestamp
+
+    def lookup_data(self, trial_indices: Iterable[int] | None = None) -> Data:
+        """The latest data attached for each trial (all trials when ``trial_indices`` is None).
+
+        Example:
+            >>> # experiment.lookup_data([0]).to_records()
+        """
+        indices = self.data_by_trial.keys() if trial_indices is None else trial_indices
+        parts = []
+        for index in indices:
+            history = self.data_by_trial.get(index)
+            if history:
+                parts.append(history[max(history)])
+        return Data.concat(parts)
+
+    def lookup_data_for_trial(self, trial_index: int) -> tuple[Data, int | None]:
+        """The latest data for one trial and its attach time stamp (None when there is none)."""
+        history = self.data_by_trial.get(trial_index)
+        if not history:
+            return Data(), None
+        stamp = max(history)
+        return history[stamp], stamp
+
+    # --- equality ----------------------------------------------------------------------------
+
+    _eq_exclude: ClassVar[frozenset[str]] = frozenset({"_arms_by_signature"})
