@@ -14,16 +14,12 @@ Environment variables:
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-# Make `import servers` work whatever pytest's import mode is.
-if str(Path(__file__).parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).parent))
-import servers
+from tests import servers  # the repo root is on sys.path: pythonpath = ["."] in pyproject
 
 ALL_BACKENDS = ("sqlite", "mariadb", "postgresql")
 

@@ -6,10 +6,11 @@ import datetime as dt
 import time
 
 import pytest
-import servers
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests import servers
 
 AT = dt.datetime(2024, 2, 29, 23, 59, 58, 123456)
 TEXT = "🧪 ünïcode"
