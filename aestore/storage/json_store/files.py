@@ -1,0 +1,439 @@
+"""Atomic, durable, cancellation-safe file writes and reads for the JSON store.
+
+What :func:`write_atomic` guarantees for ``path``:
+
+- **Atomic.** The bytes go to a temp file in the same folder (``.<name>.<random>.tmp``), which
+  is flushed, fsynced and then ``os.replace``d over ``path``; on POSIX the folder is fsynced
+  after the replace. A reader sees the old document or the new one, never a mix.
+- **Nothing left behind.** A write that fails (disk full, permissions, a directory in the way)
+  or is cancelled removes its temp file. A cancel that arrives while a step runs in a thread
+  does not abandon that step: the step finishes, is undone if the write has not reached the
+  replace yet, and only then does ``CancelledError`` propagate. So a cancelled write leaves
+  the old file, or - when the cancel came once the replace had started - the new one.
+- **One writer at a time**, across processes and threads: an exclusive ``fcntl.flock`` on a
+  sidecar ``<path>.lock``. The lock is polled without blocking (``LOCK_NB`` in the I/O pool,
+  then ``asyncio.sleep`` with backoff), so waiting never blocks the event loop or parks a pool
+  thread, and a cancelled waiter gives up at once. Every writer takes the lock, so the last
+  write to take it is the one left on disk. Readers need no lock: ``os.replace`` already
+  shows them whole files.
+- **No lock file left behind.** The holder unlinks ``<path>.lock`` before releasing it. That is
+  safe because every taker checks, once it holds the lock, that the file it locked is still
+  the one at ``<path>.lock`` (same device and inode) and starts over otherwise. A writer that
+  crashes leaves ``<path>.lock`` (its lock dies with it); the next writer takes it and
+  removes it. Without ``fcntl`` (Windows) there is no cross-process lock; the replace is
+  still atomic.
+- **Missing folders are created**, as ``mkdir -p`` would, the first time a file is saved
+  there. A path whose parent is a file, not a folder, is an error.
+- **Permissions kept.** A replaced file keeps its permission bits; a new one gets the umask's.
+- **Symlinks followed**: callers resolve ``path`` first, so saving through a symlink
+  updates the file it points to instead of replacing the link.
+
+Blocking calls run on one persistent, module-level thread pool (:func:`io_executor`), never on
+the event loop's default executor: ``asyncio.run()`` makes a new loop, and with it a new
+default executor whose threads would be started and joined on every call.
+
+Why not aiofiles for writes: aiofiles awaits ``run_in_executor`` futures directly, so when the
+awaiting task is cancelled the thread's call is abandoned while it still runs. On a write
+path that means a temp file created after the cleanup already ran (left behind for good), or
+the file closed while a write is still using its descriptor. :func:`run_blocking` runs the same
+kind of call on the same kind of pool, but waits for it and undoes it before honouring the
+cancel. Reads, which have nothing to undo, use aiofiles (:func:`read_file`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import random
+import secrets
+import stat
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import aiofiles
+
+from aestore.exceptions import JSONFileNotFoundError, JSONStoreIOError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "LOCK_SUFFIX",
+    "TEMP_SUFFIX",
+    "file_lock",
+    "io_error",
+    "io_executor",
+    "path_lock",
+    "read_file",
+    "resolve_path",
+    "run_blocking",
+    "write_atomic",
+]
+
+T = TypeVar("T")
+
+LOCK_SUFFIX = ".lock"
+TEMP_SUFFIX = ".tmp"
+
+# Enough threads for a few saves' blocking calls and CPU-heavy encodes at once; the encodes
+# share the GIL anyway, so more threads would not make them faster.
+_MAX_WORKERS = min(8, (os.cpu_count() or 1) + 4)
+# Polling the file lock: the first retry comes soon (most saves hold it for ~1 ms), later ones
+# back off so a long wait costs few wake-ups.
+_LOCK_POLL_FIRST = 0.0005
+_LOCK_POLL_MAX = 0.02
+
+# --- the thread pool ---------------------------------------------------------------------------
+
+_executor: ThreadPoolExecutor | None = None
+_executor_guard = threading.Lock()
+
+
+def io_executor() -> ThreadPoolExecutor:
+    """The persistent thread pool that runs the JSON store's blocking calls.
+
+    Created on first use and kept for the life of the process, so saving inside
+    ``asyncio.run()`` starts no threads after the first time.
+
+    Example:
+        >>> io_executor() is io_executor()
+        True
+    """
+    global _executor
+    pool = _executor
+    if pool is None:
+        with _executor_guard:
+            pool = _executor
+            if pool is None:
+                pool = _executor = ThreadPoolExecutor(
+                    max_workers=_MAX_WORKERS, thread_name_prefix="aestore-json"
+                )
+    return pool
+
+
+def _forget_executor_after_fork() -> None:
+    # A forked child inherits the pool object but not its threads; it must make its own.
+    global _executor, _executor_guard
+    _executor = None
+    _executor_guard = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor_after_fork)
+
+
+async def run_blocking(
+    fn: Callable[..., T],
+    *args: Any,
+    undo: Callable[[T], object] | None = None,
+    always: bool = False,
+) -> T:
+    """Run ``fn(*args)`` in :func:`io_executor` without ever abandoning it.
+
+    If the calling task is cancelled while ``fn`` runs, ``fn`` is allowed to finish, then
+    ``undo(result)`` runs (when given and ``fn`` succeeded), and only then is
+    ``CancelledError`` raised. A call the pool had not started yet is dropped, unless
+    ``always`` (for clean-ups, which must run whatever happens). So when this returns or
+    raises, ``fn`` is no longer running and its effect is known.
+
+    Example:
+        >>> import asyncio
+        >>> asyncio.run(run_blocking(sum, [1, 2, 3]))
+        6
+    """
+    loop = asyncio.get_running_loop()
+    job = io_executor().submit(fn, *args)
+    waiter = asyncio.wrap_future(job, loop=loop)
+    try:
+        # shield: a cancel must not cancel `waiter`, or the result we may need to undo is lost.
+        return await asyncio.shield(waiter)
+    except asyncio.CancelledError:
+        if not always and job.cancel():
+            raise  # never started
+        await _wait_ignoring_cancel(waiter)
+        if undo is not None and not waiter.cancelled() and waiter.exception() is None:
+            cleanup = asyncio.wrap_future(io_executor().submit(undo, waiter.result()), loop=loop)
+            await _wait_ignoring_cancel(cleanup)
+            if not cleanup.cancelled():
+                cleanup.exception()  # consumed: the cancel is what this call reports
+        elif not waiter.cancelled():
+            waiter.exception()
+        raise
+
+
+async def _wait_ignoring_cancel(fut: asyncio.Future[Any]) -> None:
+    while not fut.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([fut])
+
+
+# --- paths and errors --------------------------------------------------------------------------
+
+
+def resolve_path(filepath: str | os.PathLike[str]) -> str:
+    """The absolute path with symlinks resolved: the file a save replaces or a load reads.
+
+    Example:
+        >>> resolve_path("/tmp/../tmp/x.json")
+        '/tmp/x.json'
+    """
+    return os.path.realpath(os.fspath(filepath))
+
+
+_HINTS = {
+    getattr(errno, name): hint
+    for name, hint in [
+        ("ENOSPC", "the disk is full; free some space and save again"),
+        ("EDQUOT", "the disk quota is exceeded"),
+        ("EACCES", "check the permissions of the file and its folder"),
+        ("EPERM", "check the permissions of the file and its folder"),
+        ("EROFS", "the file system is read-only"),
+        ("EISDIR", "the path is a directory; give a file path"),
+        ("ENOTDIR", "a component of the path is a file, not a folder"),
+    ]
+    if hasattr(errno, name)
+}
+
+
+def io_error(
+    exc: OSError, filepath: str | os.PathLike[str], action: str
+) -> JSONFileNotFoundError | JSONStoreIOError:
+    """Translate an ``OSError`` met while ``action``-ing ``filepath`` into aestore's error.
+
+    A missing file to load becomes :class:`JSONFileNotFoundError`; anything else
+    :class:`JSONStoreIOError`, which keeps ``errno`` and ``strerror``.
+
+    Example:
+        >>> err = io_error(OSError(28, "No space left on device"), "e.json", "save")
+        >>> err.errno, err.filepath
+        (28, 'e.json')
+        >>> print(err)
+        Cannot save experiment: No space left on device (the disk is full; free some space and save again) (file e.json)
+    """  # noqa: E501
+    if action == "load" and isinstance(exc, FileNotFoundError):
+        return JSONFileNotFoundError(filepath)
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    hint = _HINTS.get(exc.errno) if exc.errno is not None else None
+    message = f"Cannot {action} experiment: {reason}" + (f" ({hint})" if hint else "")
+    error = JSONStoreIOError(message, filepath)
+    error.errno = exc.errno
+    error.strerror = exc.strerror
+    return error
+
+
+# --- per-path locks within one process ---------------------------------------------------------
+
+# {event loop: {resolved path: lock}}. Keyed weakly on both sides: a lock lives while a save
+# holds or awaits it, and a dead loop's locks go with it. asyncio.Lock binds to the loop that
+# first waits on it, so each loop (e.g. each asyncio.run()) gets its own.
+_path_locks: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[str, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+_path_locks_guard = threading.Lock()
+
+
+def path_lock(path: str) -> asyncio.Lock:
+    """The running loop's ``asyncio.Lock`` for ``path`` (a resolved path).
+
+    Saves on one path from one loop take it in call order (``asyncio.Lock`` is FIFO).
+
+    Example:
+        >>> import asyncio
+        >>> async def same():
+        ...     return path_lock("/tmp/a.json") is path_lock("/tmp/a.json")
+        >>> asyncio.run(same())
+        True
+    """
+    loop = asyncio.get_running_loop()
+    with _path_locks_guard:
+        locks = _path_locks.get(loop)
+        if locks is None:
+            locks = _path_locks[loop] = weakref.WeakValueDictionary()
+        lock = locks.get(path)
+        if lock is None:
+            lock = locks[path] = asyncio.Lock()
+        return lock
+
+
+# --- the cross-process file lock ---------------------------------------------------------------
+
+
+def _open_creating_parents(path: str, flags: int, mode: int = 0o666) -> int:
+    try:
+        return os.open(path, flags, mode)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return os.open(path, flags, mode)
+
+
+def _try_lock(lock_path: str) -> int | None:
+    """The descriptor of ``lock_path`` locked exclusively, or None if another holds it."""
+    assert fcntl is not None
+    while True:
+        fd = _open_creating_parents(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = os.fstat(fd)
+            try:
+                current = os.stat(lock_path)
+            except FileNotFoundError:
+                current = None
+        except BaseException as exc:
+            os.close(fd)
+            if isinstance(exc, BlockingIOError):
+                return None
+            raise
+        if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
+            return fd
+        # The previous holder removed this file before releasing it: lock the new one.
+        os.close(fd)
+
+
+def _unlock(fd: int, lock_path: str) -> None:
+    # Unlink while still holding the lock: anyone who then locks the old file sees it is gone.
+    with contextlib.suppress(OSError):
+        os.unlink(lock_path)
+    os.close(fd)
+
+
+@contextlib.asynccontextmanager
+async def file_lock(path: str) -> AsyncIterator[None]:
+    """Hold the exclusive cross-process lock ``<path>.lock`` (see the module docstring).
+
+    Example:
+        >>> import asyncio, tempfile, os
+        >>> async def locked(path):
+        ...     async with file_lock(path):
+        ...         return os.path.exists(path + ".lock")
+        >>> asyncio.run(locked(os.path.join(tempfile.mkdtemp(), "e.json")))
+        True
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    lock_path = path + LOCK_SUFFIX
+
+    def release_if_taken(fd: int | None) -> None:
+        if fd is not None:
+            _unlock(fd, lock_path)
+
+    delay = _LOCK_POLL_FIRST
+    while True:
+        fd = await run_blocking(_try_lock, lock_path, undo=release_if_taken)
+        if fd is not None:
+            break
+        await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(delay * 2, _LOCK_POLL_MAX)
+    try:
+        yield
+    finally:
+        await run_blocking(_unlock, fd, lock_path, always=True)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_temp(path: str, data: bytes) -> str:
+    """Write ``data`` to a new fsynced temp file next to ``path``; return the temp's path."""
+    folder, name = os.path.split(path)
+    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    try:
+        existing = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        existing = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_BINARY", 0)
+    fd = _open_creating_parents(temp, flags)
+    try:
+        if existing is not None and stat.S_ISREG(existing.st_mode) and hasattr(os, "fchmod"):
+            os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _remove_quietly(temp)
+        raise
+    os.close(fd)
+    return temp
+
+
+def _replace(temp: str, path: str) -> None:
+    """Move ``temp`` over ``path`` and make the rename durable."""
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    if os.name == "posix":
+        _fsync_folder(os.path.dirname(path))
+
+
+def _fsync_folder(folder: str) -> None:
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        # Some file systems cannot sync a directory; the rename itself has happened.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+async def write_atomic(path: str, data: bytes) -> None:
+    """Replace the file at ``path`` (resolved, see :func:`resolve_path`) with ``data``.
+
+    Atomic, durable, serialised with other writers and safe to cancel, as the module
+    docstring describes. Raises ``OSError`` as is; callers translate it with :func:`io_error`.
+
+    Example:
+        >>> import asyncio, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "e.json")
+        >>> asyncio.run(write_atomic(path, b"{}"))
+        >>> open(path, "rb").read()
+        b'{}'
+    """
+    async with file_lock(path):
+        temp = await run_blocking(_write_temp, path, data, undo=_remove_quietly)
+        try:
+            await run_blocking(_replace, temp, path)
+        except BaseException:
+            # E.g. cancelled before the pool started the replace: the temp is still there.
+            await run_blocking(_remove_quietly, temp, always=True)
+            raise
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+async def read_file(path: str) -> bytes:
+    """The whole content of the file at ``path``, read in :func:`io_executor`.
+
+    Raises ``OSError`` as is; callers translate it with :func:`io_error`.
+
+    Example:
+        >>> import asyncio, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "e.json")
+        >>> asyncio.run(write_atomic(path, b"[1]"))
+        >>> asyncio.run(read_file(path))
+        b'[1]'
+    """
+    async with aiofiles.open(path, "rb", executor=io_executor()) as file:
+        return await file.read()
