@@ -1,0 +1,1 @@
+"""Metric classes and the SQL store's metric registry (:mod:`aestore.metrics.registry`)."""

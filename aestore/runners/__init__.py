@@ -1,0 +1,1 @@
+"""Runner classes and the SQL store's runner registry (:mod:`aestore.runners.registry`)."""

@@ -1,0 +1,308 @@
+"""The engine and session factory: ``init_engine_and_session_factory`` and friends.
+
+One call configures the store; engines are then made lazily, one per running event loop. An
+async driver's pooled connections belong to the loop that opened them, so an engine used from
+a second loop (a script with several ``asyncio.run`` calls, a test suite with a loop per test)
+would fail with "attached to a different loop": instead each loop gets its own engine, built
+from the same settings, and engines of loops that have closed are dropped (their pools are
+detached without touching the dead connections).
+
+Dialect defaults: MySQL/MariaDB engines get ``pool_pre_ping`` and ``pool_recycle`` of 1800s
+(below MySQL's default ``wait_timeout`` of 28800s and most hosted providers' 3600s) and
+``charset=utf8mb4``; SQLite connections turn on foreign keys (the cascades rely on them), a
+30s busy timeout and WAL journaling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from aestore.exceptions import EngineNotInitializedError, SQAConfigError
+from aestore.storage.sqa_store.db_errors import translate_db_errors
+from aestore.storage.sqa_store.sqa_classes import SQABase
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_SQLITE_FILE",
+    "create_all_tables",
+    "dispose_engine",
+    "get_engine",
+    "get_session_factory",
+    "init_engine_and_session_factory",
+    "session_scope",
+]
+
+DATABASE_URL_ENV = "AESTORE_DATABASE_URL"
+DEFAULT_SQLITE_FILE = "aestore.db"
+MYSQL_POOL_RECYCLE_SECONDS = 1800
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class _Settings:
+    """How to build an engine; engines per event loop."""
+
+    def __init__(
+        self,
+        url: URL,
+        creator: Callable[[], Awaitable[Any]] | None,
+        echo: bool,
+        engine_kwargs: dict[str, Any],
+    ) -> None:
+        self.url = url
+        self.creator = creator
+        self.echo = echo
+        self.engine_kwargs = engine_kwargs
+        self.by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[AsyncEngine, async_sessionmaker[AsyncSession]]
+        ] = weakref.WeakKeyDictionary()
+        self.unclaimed: tuple[AsyncEngine, async_sessionmaker[AsyncSession]] | None = None
+
+    def same_as(self, other: _Settings) -> bool:
+        return (
+            self.url == other.url
+            and self.creator is other.creator
+            and self.echo == other.echo
+            and self.engine_kwargs == other.engine_kwargs
+        )
+
+    def build(self) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+        kwargs = dict(self.engine_kwargs)
+        backend = self.url.get_backend_name()
+        if backend in ("mysql", "mariadb"):
+            kwargs.setdefault("pool_pre_ping", True)
+            kwargs.setdefault("pool_recycle", MYSQL_POOL_RECYCLE_SECONDS)
+        if self.creator is not None:
+            kwargs["async_creator"] = self.creator
+        engine = create_async_engine(self.url, echo=self.echo, **kwargs)
+        if backend == "sqlite":
+            in_memory = self.url.database in (None, "", ":memory:")
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas(in_memory))
+        factory = async_sessionmaker(engine, expire_on_commit=False)
+        return engine, factory
+
+    def for_current_loop(self) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if self.unclaimed is None:
+                self.unclaimed = self.build()
+            return self.unclaimed
+        found = self.by_loop.get(loop)
+        if found is None:
+            self._drop_closed_loops()
+            if self.unclaimed is not None:
+                found, self.unclaimed = self.unclaimed, None
+            else:
+                found = self.build()
+            self.by_loop[loop] = found
+        return found
+
+    def _drop_closed_loops(self) -> None:
+        for loop in [lp for lp in self.by_loop if lp.is_closed()]:
+            engine, _ = self.by_loop.pop(loop)
+            # The pooled connections belong to the dead loop: forget them, don't close them.
+            engine.sync_engine.dispose(close=False)
+
+
+_settings: _Settings | None = None
+
+
+def _sqlite_pragmas(in_memory: bool) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def _resolve_url(
+    url: str | URL | None, creator: Callable[[], Awaitable[Any]] | None, dialect: str | None
+) -> URL:
+    if url is None and creator is not None:
+        url = f"{dialect or 'mysql+aiomysql'}://"
+    elif url is None:
+        url = os.environ.get(DATABASE_URL_ENV) or (
+            f"sqlite+aiosqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+        )
+    try:
+        parsed = make_url(url)
+    except Exception as err:
+        # The text may hold a password: don't echo it.
+        raise SQAConfigError(
+            "Not a valid database URL; expected dialect+driver://user:password@host:port/db "
+            "(e.g. mysql+aiomysql://..., sqlite+aiosqlite:///path.db)."
+        ) from None if "@" in str(url) else err
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def init_engine_and_session_factory(
+    url: str | URL | None = None,
+    creator: Callable[[], Awaitable[Any]] | None = None,
+    echo: bool = False,
+    force_init: bool = False,
+    dialect: str | None = None,
+    **engine_kwargs: Any,
+) -> None:
+    """Configure the SQL store's engine; connections are opened lazily, on first use.
+
+    ``url`` is an SQLAlchemy async URL. ``creator`` is an async connection factory (used as
+    SQLAlchemy's ``async_creator``); with only a creator, the dialect is MySQL via aiomysql
+    unless ``dialect`` (``"postgresql+asyncpg"``, ``"sqlite+aiosqlite"``) says otherwise. With
+    neither, ``$AESTORE_DATABASE_URL``, else the SQLite file ``aestore.db`` in the working
+    directory. Calling it again with the same arguments does nothing; with other arguments
+    (or ``force_init=True``) it replaces the engine.
+
+    Example:
+        >>> init_engine_and_session_factory(url="sqlite+aiosqlite:///:memory:")
+        >>> get_engine().dialect.name
+        'sqlite'
+    """
+    global _settings
+    new = _Settings(_resolve_url(url, creator, dialect), creator, echo, engine_kwargs)
+    if _settings is not None and not force_init and _settings.same_as(new):
+        return
+    new.unclaimed = new.build()  # builds now (fails now on bad arguments), connects later
+    old, _settings = _settings, new
+    if old is not None:
+        _forget(old)
+
+
+def _forget(settings: _Settings) -> None:
+    pairs = list(settings.by_loop.values())
+    if settings.unclaimed is not None:
+        pairs.append(settings.unclaimed)
+    for engine, _ in pairs:
+        engine.sync_engine.dispose(close=False)
+    settings.by_loop.clear()
+    settings.unclaimed = None
+
+
+def _require() -> _Settings:
+    if _settings is None:
+        raise EngineNotInitializedError()
+    return _settings
+
+
+def get_engine() -> AsyncEngine:
+    """The engine for the running event loop (built on first use in that loop).
+
+    Example:
+        >>> init_engine_and_session_factory(url="sqlite+aiosqlite:///:memory:")
+        >>> type(get_engine()).__name__
+        'AsyncEngine'
+    """
+    return _require().for_current_loop()[0]
+
+
+def get_session_factory() -> async_sessionmaker[AsyncSession]:
+    """The ``async_sessionmaker(expire_on_commit=False)`` of the running loop's engine.
+
+    Example:
+        >>> # async with get_session_factory()() as session: ...
+    """
+    return _require().for_current_loop()[1]
+
+
+def database_key() -> str:
+    """Identifies the configured database (its URL, password masked): keys bookkeeping.
+
+    Example:
+        >>> init_engine_and_session_factory(url="sqlite+aiosqlite:///x.db")
+        >>> database_key()
+        'sqlite+aiosqlite:///x.db'
+    """
+    settings = _require()
+    key = settings.url.render_as_string(hide_password=True)
+    if settings.creator is not None:
+        key += f"#creator={id(settings.creator)}"
+    return key
+
+
+async def _shielded(awaitable: Awaitable[Any]) -> None:
+    """Await cleanup even if the task is cancelled again meanwhile."""
+    task = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
+
+
+@asynccontextmanager
+async def session_scope() -> AsyncIterator[AsyncSession]:
+    """A session that commits on success, rolls back on error and always closes.
+
+    Driver errors inside are translated (missing tables, unreachable database).
+
+    Example:
+        >>> # async with session_scope() as session:
+        >>> #     await session.execute(select(SQAExperiment.name))
+    """
+    settings = _require()
+    _engine, factory = settings.for_current_loop()
+    session = factory()
+    try:
+        with translate_db_errors(settings.url):
+            yield session
+            await session.commit()
+    except BaseException:
+        await _shielded(session.rollback())
+        raise
+    finally:
+        await _shielded(session.close())
+
+
+async def create_all_tables() -> None:
+    """Create aestore's tables where missing (safe to run again).
+
+    Example:
+        >>> # await create_all_tables()
+    """
+    settings = _require()
+    engine = get_engine()
+    with translate_db_errors(settings.url):
+        async with engine.begin() as conn:
+            await conn.run_sync(SQABase.metadata.create_all)
+
+
+async def dispose_engine() -> None:
+    """Close the engine's connections and forget the configuration.
+
+    Example:
+        >>> # await dispose_engine()
+    """
+    global _settings
+    settings, _settings = _settings, None
+    if settings is None:
+        return
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    mine = settings.by_loop.pop(loop) if loop is not None and loop in settings.by_loop else None
+    _forget(settings)
+    if mine is not None:
+        await mine[0].dispose()

@@ -1,0 +1,118 @@
+"""Translation of database driver errors into aestore's own, in one place.
+
+``translate_db_errors(url)`` wraps every database round trip of the SQL store:
+
+- tables missing (SQLite "no such table", MySQL error 1146 "doesn't exist", PostgreSQL
+  ``UndefinedTable``) -> :class:`TablesMissingError` saying to run ``aestore init-db``;
+- connection failures (refused, unknown host, wrong password or database) ->
+  :class:`DatabaseConnectionError` naming host and database, with the password masked.
+
+Messages are scrubbed: the password never appears in them, even when a driver echoes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL
+
+from aestore.exceptions import DatabaseConnectionError, SQAStoreError, TablesMissingError
+
+__all__ = ["connection_error", "scrub", "translate_db_errors"]
+
+_TABLE_MISSING = re.compile(
+    r"no such table|\(1146,|doesn't exist|UndefinedTable|relation \S+ does not exist", re.I
+)
+# MySQL client/server codes: 1044/1045 access denied, 1049 unknown database, 2002/2003/2005
+# cannot connect / unknown host, 2006/2013 server gone / lost connection.
+_MYSQL_CONNECT = re.compile(r"\((1044|1045|1049|2002|2003|2005|2006|2013),")
+_CONNECT_NAMES = (
+    "InvalidPasswordError",
+    "InvalidAuthorizationSpecificationError",
+    "InvalidCatalogNameError",
+    "CannotConnectNowError",
+    "ConnectionDoesNotExistError",
+    "ClientCannotConnectError",
+    "TooManyConnectionsError",
+)
+
+
+def scrub(text: str, url: URL) -> str:
+    """``text`` with the URL's password replaced by ``***``.
+
+    Example:
+        >>> from sqlalchemy.engine import make_url
+        >>> scrub("login pw123 failed", make_url("mysql+aiomysql://u:pw123@h/db"))
+        'login *** failed'
+    """
+    password = url.password
+    if password:
+        text = text.replace(str(password), "***")
+    return text
+
+
+def connection_error(err: BaseException, url: URL) -> DatabaseConnectionError:
+    """A :class:`DatabaseConnectionError` for ``err``, naming host and database.
+
+    Example:
+        >>> from sqlalchemy.engine import make_url
+        >>> e = connection_error(OSError("refused"), make_url("mysql+aiomysql://u:pw@h:1/db"))
+        >>> "pw" in str(e), e.host, e.database
+        (False, 'h', 'db')
+    """
+    orig = getattr(err, "orig", None) or err
+    reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    where = f"host {url.host}:{url.port}" if url.host else "the local file"
+    message = (
+        f"Cannot connect to database {url.database!r} on {where} "
+        f"({url.render_as_string(hide_password=True)}): {type(orig).__name__}: {reason}"
+    )
+    return DatabaseConnectionError(scrub(message, url), host=url.host, database=url.database)
+
+
+def _is_connection_failure(err: BaseException) -> bool:
+    if isinstance(err, OSError | ConnectionError | TimeoutError):
+        return True
+    orig = getattr(err, "orig", None)
+    for candidate in (err, orig):
+        if candidate is None:
+            continue
+        if type(candidate).__name__ in _CONNECT_NAMES or isinstance(candidate, OSError):
+            return True
+    text = str(orig if orig is not None else err)
+    if _MYSQL_CONNECT.search(text) or "unable to open database file" in text:
+        return True
+    return isinstance(err, sa_exc.DBAPIError) and bool(err.connection_invalidated)
+
+
+@contextmanager
+def translate_db_errors(url: URL) -> Iterator[None]:
+    """Re-raise driver errors met inside the block as aestore errors (``raise ... from``).
+
+    Example:
+        >>> # with translate_db_errors(engine.url):
+        >>> #     await session.execute(...)
+    """
+    try:
+        yield
+    except SQAStoreError:
+        raise
+    except sa_exc.DBAPIError as err:
+        text = str(err.orig if err.orig is not None else err)
+        if _TABLE_MISSING.search(text):
+            table = re.search(r"(ae_\w+)", text)
+            raise TablesMissingError(
+                url.database, f"table {table.group(1)} not found" if table else ""
+            ) from err
+        if _is_connection_failure(err):
+            raise connection_error(err, url) from err
+        raise
+    except (OSError, TimeoutError) as err:
+        raise connection_error(err, url) from err
+    except Exception as err:
+        if type(err).__name__ in _CONNECT_NAMES:
+            raise connection_error(err, url) from err
+        raise
