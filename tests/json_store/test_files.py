@@ -330,12 +330,21 @@ async def test_run_blocking_always_runs_a_clean_up_cancelled_before_it_started(
     assert ran == [True]
 
 
-def test_saves_in_fresh_event_loops_start_no_threads(tmp_path: Path) -> None:
-    asyncio.run(files.write_atomic(str(tmp_path / "e.json"), OLD))  # warm the pool up
-    before = {thread.ident for thread in threading.enumerate()}
+def test_writes_in_fresh_event_loops_create_no_thread_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asyncio.run(files.write_atomic(str(tmp_path / "e.json"), OLD))  # the pool exists now
+    created: list[ThreadPoolExecutor] = []
+    real_init = ThreadPoolExecutor.__init__
+
+    def counting_init(self: ThreadPoolExecutor, *args: Any, **kwargs: Any) -> None:
+        created.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadPoolExecutor, "__init__", counting_init)
     for _ in range(20):
         asyncio.run(files.write_atomic(str(tmp_path / "e.json"), OLD))
-    assert {thread.ident for thread in threading.enumerate()} <= before
+    assert created == []
 
 
 # --- the file lock ---------------------------------------------------------------------------
