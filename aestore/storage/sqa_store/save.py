@@ -1,0 +1,539 @@
+"""Saving experiments: encode, compare with what was committed, write only the difference.
+
+Each save is one transaction in its own session. A first save (or a save after one whose
+commit outcome is unknown, see :mod:`~aestore.storage.sqa_store.snapshot`) writes the whole
+experiment; later saves compare with the state of the last commit:
+
+- the experiment row: UPDATE when it differs, guarded by its ``version``;
+- parameters, constraints, metrics, the experiment's runner (a few rows): replaced when they
+  differ;
+- trials: new ones are inserted with all their rows; a changed one gets an UPDATE guarded by
+  its ``version`` (0 rows matched -> :class:`ConcurrentModificationError`), and only its
+  changed child rows (a new generator run, abandoned arms, its runner) are rewritten;
+- data: rows of new attach stamps are inserted.
+
+New rows of a table go in one bulk ``insert(table)`` executemany; nothing is written one round
+trip per row. Two writers inserting the same trial index collide on the primary key
+``(experiment_id, trial_index)``: the loser gets :class:`ConcurrentModificationError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aestore.core.base_trial import BaseTrial
+from aestore.core.experiment import Experiment
+from aestore.core.runner import Runner
+from aestore.exceptions import (
+    ConcurrentModificationError,
+    ExperimentExistsError,
+    SQAEncodeError,
+)
+from aestore.storage.sqa_store.db import database_key, session_scope
+from aestore.storage.sqa_store.encoder import Encoder, Row, generator_runs_of
+from aestore.storage.sqa_store.snapshot import (
+    TRIAL_KEYS,
+    ExperimentState,
+    TrialState,
+    children_signature,
+    frozen_signature,
+    image,
+    images,
+    live_signature,
+    registration,
+    trial_image,
+    trial_state,
+)
+from aestore.storage.sqa_store.sqa_classes import (
+    EXPERIMENT_RUNNER_INDEX,
+    SQAAbandonedArm,
+    SQAArm,
+    SQAData,
+    SQAExperiment,
+    SQAGeneratorRun,
+    SQAMetric,
+    SQAParameter,
+    SQAParameterConstraint,
+    SQARunner,
+    SQATrial,
+)
+from aestore.storage.sqa_store.sqa_config import SQAConfig
+
+__all__ = [
+    "save_experiment",
+    "save_experiment_with_encoder",
+    "save_or_update_trial",
+    "save_or_update_trials",
+    "update_properties_on_experiment",
+    "update_runner_on_experiment",
+]
+
+EXPERIMENTS: Table = SQAExperiment.__table__  # type: ignore[assignment]
+TRIALS: Table = SQATrial.__table__  # type: ignore[assignment]
+GENERATOR_RUNS: Table = SQAGeneratorRun.__table__  # type: ignore[assignment]
+ARMS: Table = SQAArm.__table__  # type: ignore[assignment]
+ABANDONED_ARMS: Table = SQAAbandonedArm.__table__  # type: ignore[assignment]
+RUNNERS: Table = SQARunner.__table__  # type: ignore[assignment]
+DATA: Table = SQAData.__table__  # type: ignore[assignment]
+EXPERIMENT_TABLES: dict[str, Table] = {
+    "parameters": SQAParameter.__table__,  # type: ignore[dict-item]
+    "parameter_constraints": SQAParameterConstraint.__table__,  # type: ignore[dict-item]
+    "metrics": SQAMetric.__table__,  # type: ignore[dict-item]
+    "runners": RUNNERS,
+}
+_UPDATED_TRIAL_COLUMNS = [k for k in TRIAL_KEYS if k not in ("experiment_id", "trial_index")]
+
+
+def experiment_level_rows(
+    encoder: Encoder, experiment: Experiment, eid: int
+) -> dict[str, list[Row]]:
+    """Rows of the small experiment-level tables, by key of ``EXPERIMENT_TABLES``."""
+    return {
+        "parameters": encoder.parameter_rows(experiment, eid),
+        "parameter_constraints": encoder.parameter_constraint_rows(experiment, eid),
+        "metrics": encoder.metric_rows(experiment, eid),
+        "runners": encoder.experiment_runner_rows(experiment, eid),
+    }
+
+
+@dataclass
+class _Plan:
+    """The statements of one save, collected first and then run in bulk, in FK order."""
+
+    deleted_trials: list[int] = field(default_factory=list)
+    run_deletes: list[dict[str, int]] = field(default_factory=list)
+    abandoned_deletes: list[int] = field(default_factory=list)
+    runner_deletes: list[int] = field(default_factory=list)
+    data_deletes: list[dict[str, int]] = field(default_factory=list)
+    trial_updates: list[tuple[Row, int]] = field(default_factory=list)
+    multiplier_updates: list[dict[str, Any]] = field(default_factory=list)
+    inserts: dict[str, list[Row]] = field(
+        default_factory=lambda: {
+            "trials": [],
+            "generator_runs": [],
+            "arms": [],
+            "abandoned_arms": [],
+            "runners": [],
+            "data": [],
+        }
+    )
+
+    def add_trial(self, encoder: Encoder, trial: BaseTrial, eid: int, data: dict[int, Any]) -> Row:
+        rows = encoder.trial_rows(trial, eid)
+        self.inserts["trials"].append(rows.trial)
+        self.inserts["generator_runs"].extend(rows.generator_runs)
+        self.inserts["arms"].extend(rows.arms)
+        self.inserts["abandoned_arms"].extend(rows.abandoned_arms)
+        if rows.runner is not None:
+            self.inserts["runners"].append(rows.runner)
+        for stamp, part in data.items():
+            self.inserts["data"].extend(encoder.data_rows(eid, trial.index, stamp, part))
+        return rows.trial
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.deleted_trials
+            or self.run_deletes
+            or self.abandoned_deletes
+            or self.runner_deletes
+            or self.data_deletes
+            or self.trial_updates
+            or self.multiplier_updates
+            or any(self.inserts.values())
+        )
+
+
+async def _execute_plan(session: AsyncSession, plan: _Plan, eid: int, name: str) -> None:
+    e: Any = bindparam("e")
+    t: Any = bindparam("t")
+    if plan.deleted_trials:
+        await session.execute(
+            delete(TRIALS).where(
+                TRIALS.c.experiment_id == eid, TRIALS.c.trial_index.in_(plan.deleted_trials)
+            )
+        )
+        await session.execute(
+            delete(RUNNERS).where(
+                RUNNERS.c.experiment_id == eid, RUNNERS.c.trial_index.in_(plan.deleted_trials)
+            )
+        )
+    if plan.run_deletes:
+        g = GENERATOR_RUNS.c
+        stmt = delete(GENERATOR_RUNS).where(
+            g.experiment_id == e, g.trial_index == t, g.position == bindparam("p")
+        )
+        await session.execute(stmt, plan.run_deletes)
+    for table, indices in (
+        (ABANDONED_ARMS, plan.abandoned_deletes),
+        (RUNNERS, plan.runner_deletes),
+    ):
+        if indices:
+            await session.execute(
+                delete(table).where(table.c.experiment_id == eid, table.c.trial_index.in_(indices))
+            )
+    if plan.data_deletes:
+        d = DATA.c
+        stmt = delete(DATA).where(
+            d.experiment_id == e, d.trial_index == t, d.attach_stamp == bindparam("s")
+        )
+        await session.execute(stmt, plan.data_deletes)
+    if plan.trial_updates:
+        await _update_trials(session, plan.trial_updates, eid, name)
+    tables = {
+        "trials": TRIALS,
+        "generator_runs": GENERATOR_RUNS,
+        "arms": ARMS,
+        "abandoned_arms": ABANDONED_ARMS,
+        "runners": RUNNERS,
+        "data": DATA,
+    }
+    for key, table in tables.items():
+        rows = plan.inserts[key]
+        if not rows:
+            continue
+        try:
+            await session.execute(insert(table), rows)
+        except IntegrityError as err:
+            indices = sorted({r["trial_index"] for r in plan.inserts["trials"]})
+            raise ConcurrentModificationError(
+                name,
+                f"another writer stored rows for trials {indices[:10]} first.",
+                trial_index=indices[0] if len(indices) == 1 else None,
+            ) from err
+    if plan.multiplier_updates:
+        g = GENERATOR_RUNS.c
+        set_multiplier = (
+            update(GENERATOR_RUNS)
+            .where(g.experiment_id == e, g.trial_index == t, g.position == bindparam("p"))
+            .values(multiplier=bindparam("m"))
+        )
+        await session.execute(set_multiplier, plan.multiplier_updates)
+
+
+async def _update_trials(
+    session: AsyncSession, updates: list[tuple[Row, int]], eid: int, name: str
+) -> None:
+    """UPDATE changed trials, each only if its stored version is the one we last wrote."""
+    c = TRIALS.c
+    stmt = (
+        update(TRIALS)
+        .where(
+            c.experiment_id == bindparam("b_e"),
+            c.trial_index == bindparam("b_t"),
+            c.version == bindparam("b_v"),
+        )
+        .values({col: bindparam(f"v_{col}") for col in _UPDATED_TRIAL_COLUMNS})
+        .values(version=bindparam("b_nv"))
+    )
+    params = [
+        {
+            "b_e": eid,
+            "b_t": row["trial_index"],
+            "b_v": version,
+            "b_nv": version + 1,
+            **{f"v_{col}": row[col] for col in _UPDATED_TRIAL_COLUMNS},
+        }
+        for row, version in updates
+    ]
+    dialect = session.get_bind().dialect
+    if len(params) > 1 and dialect.supports_sane_multi_rowcount:
+        result: Any = await session.execute(stmt, params)
+        if result.rowcount != len(params):
+            indices = [p["b_t"] for p in params]
+            raise ConcurrentModificationError(
+                name, f"one of trials {indices[:10]} was changed by another writer."
+            )
+        return
+    for p in params:
+        result = await session.execute(stmt, p)
+        if result.rowcount != 1:
+            raise ConcurrentModificationError(
+                name, "the trial was changed (or deleted) by another writer.", trial_index=p["b_t"]
+            )
+
+
+async def _save_whole(
+    session: AsyncSession, experiment: Experiment, encoder: Encoder, token: str
+) -> ExperimentState:
+    """Insert the whole experiment (replacing the stored copy this object itself wrote)."""
+    experiment_row = encoder.experiment_row(experiment)
+    name = experiment_row["name"]
+    found = (
+        await session.execute(
+            select(EXPERIMENTS.c.id, EXPERIMENTS.c.instance_token).where(EXPERIMENTS.c.name == name)
+        )
+    ).first()
+    if found is not None:
+        if found.instance_token != token:
+            raise ExperimentExistsError(name)
+        # This object wrote it, but we don't know what the last commit stored: rewrite it.
+        await session.execute(delete(EXPERIMENTS).where(EXPERIMENTS.c.id == found.id))
+    try:
+        result: Any = await session.execute(
+            insert(EXPERIMENTS).values(**experiment_row, instance_token=token, version=1)
+        )
+    except IntegrityError as err:
+        raise ExperimentExistsError(name) from err
+    eid = int(result.inserted_primary_key[0])
+    tables = experiment_level_rows(encoder, experiment, eid)
+    for key, rows in tables.items():
+        if rows:
+            await session.execute(insert(EXPERIMENT_TABLES[key]), rows)
+    plan = _Plan()
+    trials: dict[int, TrialState] = {}
+    for index, trial in experiment.trials.items():
+        history = experiment.data_by_trial.get(index) or {}
+        row = plan.add_trial(encoder, trial, eid, history)
+        trials[index] = trial_state(trial, row, 1, history)
+    await _execute_plan(session, plan, eid, name)
+    return ExperimentState(
+        experiment_id=eid,
+        version=1,
+        experiment_row=image(experiment_row) or (),
+        tables={k: images(v) for k, v in tables.items()},
+        trials=trials,
+    )
+
+
+def _plan_children(
+    plan: _Plan, encoder: Encoder, trial: BaseTrial, eid: int, old: tuple[Any, ...]
+) -> None:
+    """Rewrite only the child rows of ``trial`` whose objects changed since ``old``."""
+    index = trial.index
+    old_runs, new_runs = old[0], generator_runs_of(trial)
+    for position, (gr, multiplier) in enumerate(new_runs):
+        if position < len(old_runs) and old_runs[position][0] is gr:
+            if old_runs[position][1] != multiplier:
+                plan.multiplier_updates.append(
+                    {"e": eid, "t": index, "p": position, "m": _number(multiplier)}
+                )
+            continue
+        if position < len(old_runs):
+            plan.run_deletes.append({"e": eid, "t": index, "p": position})
+        gr_row, arm_rows = encoder.generator_run_rows(gr, eid, index, position, multiplier)
+        plan.inserts["generator_runs"].append(gr_row)
+        plan.inserts["arms"].extend(arm_rows)
+    for position in range(len(new_runs), len(old_runs)):
+        plan.run_deletes.append({"e": eid, "t": index, "p": position})
+    abandoned = tuple(getattr(trial, "abandoned_arms_metadata", ()))
+    if abandoned != old[1]:
+        plan.abandoned_deletes.append(index)
+        plan.inserts["abandoned_arms"].extend(encoder.abandoned_arm_rows(trial, eid))
+    if trial.runner is not old[2] and trial.runner != old[2]:
+        plan.runner_deletes.append(index)
+        if trial.runner is not None:
+            plan.inserts["runners"].append(encoder.runner_row(trial.runner, eid, index))
+
+
+def _number(value: float | None) -> str | None:
+    from aestore.storage.sqa_store.column_values import number_to_text
+
+    return number_to_text(value)
+
+
+def _plan_data(
+    plan: _Plan,
+    encoder: Encoder,
+    eid: int,
+    index: int,
+    history: dict[int, Any],
+    old: dict[int, Any],
+) -> None:
+    for stamp, part in history.items():
+        stored = old.get(stamp)
+        if stored is part:
+            continue
+        if stored is not None:
+            if stored == part:
+                continue
+            plan.data_deletes.append({"e": eid, "t": index, "s": stamp})
+        plan.inserts["data"].extend(encoder.data_rows(eid, index, stamp, part))
+    for stamp in old.keys() - history.keys():
+        plan.data_deletes.append({"e": eid, "t": index, "s": stamp})
+
+
+async def _save_changes(
+    session: AsyncSession,
+    experiment: Experiment,
+    encoder: Encoder,
+    state: ExperimentState,
+    experiment_level: bool,
+    trial_indices: Iterable[int] | None,
+) -> ExperimentState:
+    """Write what differs from ``state``; returns the new state (``state`` if nothing did)."""
+    eid, name = state.experiment_id, experiment.name or ""
+    version, experiment_image, tables = state.version, state.experiment_row, state.tables
+    wrote = False
+    if experiment_level:
+        row = encoder.experiment_row(experiment)
+        if image(row) != state.experiment_row:
+            result: Any = await session.execute(
+                update(EXPERIMENTS)
+                .where(EXPERIMENTS.c.id == eid, EXPERIMENTS.c.version == version)
+                .values(**row, version=version + 1)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentModificationError(
+                    name, "the experiment row was changed (or deleted) by another writer."
+                )
+            version, experiment_image, wrote = version + 1, image(row) or (), True
+        tables = dict(tables)
+        for key, rows in experiment_level_rows(encoder, experiment, eid).items():
+            rows_image = images(rows)
+            if rows_image == state.tables.get(key):
+                continue
+            table = EXPERIMENT_TABLES[key]
+            condition = table.c.experiment_id == eid
+            if table is RUNNERS:
+                condition = condition & (table.c.trial_index == EXPERIMENT_RUNNER_INDEX)
+            await session.execute(delete(table).where(condition))
+            if rows:
+                await session.execute(insert(table), rows)
+            tables[key], wrote = rows_image, True
+    plan = _Plan()
+    trials = dict(state.trials)
+    all_trials = trial_indices is None
+    for index in experiment.trials if trial_indices is None else trial_indices:
+        trial = experiment.trials[index]
+        history = experiment.data_by_trial.get(index) or {}
+        old = state.trials.get(index)
+        if old is None:
+            trials[index] = trial_state(
+                trial, plan.add_trial(encoder, trial, eid, history), 1, history
+            )
+            continue
+        new = old
+        if old.trial is not trial or live_signature(trial) != old.signature:
+            row = encoder.trial_row(trial, eid)
+            row_image = trial_image(row)
+            trial_version = old.version
+            if row_image != old.row:
+                plan.trial_updates.append((row, old.version))
+                trial_version += 1
+            children = children_signature(trial)
+            if children != old.children:
+                _plan_children(plan, encoder, trial, eid, old.children)
+            new = TrialState(
+                trial, frozen_signature(trial), row_image, children, trial_version, old.data
+            )
+        if history != old.data:
+            _plan_data(plan, encoder, eid, index, history, old.data)
+            new = replace(new, data=dict(history))
+        if new is not old:
+            trials[index] = new
+    if all_trials:
+        for index in state.trials.keys() - experiment.trials.keys():
+            plan.deleted_trials.append(index)
+            del trials[index]
+    if plan.empty and not wrote:
+        return state
+    await _execute_plan(session, plan, eid, name)
+    return ExperimentState(eid, version, experiment_image, tables, trials)
+
+
+async def _save(
+    experiment: Experiment,
+    encoder: Encoder,
+    experiment_level: bool = True,
+    trial_indices: Sequence[int] | None = None,
+) -> None:
+    key = database_key()
+    reg = registration(experiment)
+    state = reg.states.get(key)
+    async with session_scope() as session:
+        if state is None or key in reg.unsure:
+            new_state = await _save_whole(session, experiment, encoder, reg.token)
+        else:
+            new_state = await _save_changes(
+                session, experiment, encoder, state, experiment_level, trial_indices
+            )
+        if new_state is not state:
+            # The commit runs as the block exits: if it fails or is cancelled we can't know
+            # whether it happened, and the next save resynchronises.
+            reg.unsure.add(key)
+    reg.states[key] = new_state
+    reg.unsure.discard(key)
+
+
+def _encoder(config: SQAConfig | None) -> Encoder:
+    return Encoder(config or SQAConfig())
+
+
+async def save_experiment(experiment: Experiment, config: SQAConfig | None = None) -> None:
+    """Save an experiment (and its data); a later call writes only what changed.
+
+    Example:
+        >>> # init_engine_and_session_factory(url="sqlite+aiosqlite:///exp.db")
+        >>> # await save_experiment(experiment)
+    """
+    await _save(experiment, _encoder(config))
+
+
+async def save_experiment_with_encoder(experiment: Experiment, encoder: Encoder) -> None:
+    """Save an experiment with a custom :class:`Encoder`.
+
+    Example:
+        >>> # await save_experiment_with_encoder(experiment, Encoder(SQAConfig(...)))
+    """
+    await _save(experiment, encoder)
+
+
+async def save_or_update_trials(
+    experiment: Experiment, trials: Iterable[BaseTrial], config: SQAConfig | None = None
+) -> None:
+    """Save these trials (with their arms, generator runs and data) and nothing else.
+
+    An experiment not stored yet in this database is saved whole.
+
+    Example:
+        >>> # await save_or_update_trials(experiment, [experiment.trials[3]])
+    """
+    indices = []
+    for trial in trials:
+        if experiment.trials.get(trial.index) is not trial:
+            raise SQAEncodeError(
+                f"Trial {trial.index} is not a trial of experiment {experiment.name!r}."
+            )
+        indices.append(trial.index)
+    await _save(experiment, _encoder(config), experiment_level=False, trial_indices=indices)
+
+
+async def save_or_update_trial(
+    experiment: Experiment, trial: BaseTrial, config: SQAConfig | None = None
+) -> None:
+    """Save one trial (with its arms, generator runs and data).
+
+    Example:
+        >>> # trial.mark_completed(); await save_or_update_trial(experiment, trial)
+    """
+    await save_or_update_trials(experiment, [trial], config)
+
+
+async def update_properties_on_experiment(
+    experiment: Experiment, config: SQAConfig | None = None
+) -> None:
+    """Write the experiment's own row and settings (properties, description, ...), no trials.
+
+    Example:
+        >>> # experiment.properties["owner"] = "me"; await update_properties_on_experiment(exp)
+    """
+    await _save(experiment, _encoder(config), trial_indices=[])
+
+
+async def update_runner_on_experiment(
+    experiment: Experiment, runner: Runner, config: SQAConfig | None = None
+) -> None:
+    """Set the experiment's runner and store it.
+
+    Example:
+        >>> # await update_runner_on_experiment(experiment, MyRunner("https://..."))
+    """
+    experiment.runner = runner
+    await _save(experiment, _encoder(config), trial_indices=[])
