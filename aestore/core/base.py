@@ -32,7 +32,7 @@ def values_equal(a: Any, b: Any) -> bool:
     if ta is float or tb is float:
         if not (isinstance(a, float) and isinstance(b, float)):
             return _numbers_equal(a, b)
-        return a == b or (a != a and b != b)
+        return bool(a == b or (a != a and b != b))  # np.float64 is a float and gives np.bool_
     if isinstance(a, Mapping):
         if not isinstance(b, Mapping) or len(a) != len(b):
             return False
@@ -50,9 +50,19 @@ def values_equal(a: Any, b: Any) -> bool:
         return a == b
     if ta is int and tb is not int and not isinstance(b, bool) and isinstance(b, int | float):
         return _numbers_equal(a, b)
+    if _plain_number(a) is not None or _plain_number(b) is not None:
+        # numpy scalars: np.float64("nan") must equal itself like a plain NaN does.
+        return _numbers_equal(a, b)
+    if _is_array(a) or _is_array(b):
+        return (
+            _is_array(a)
+            and _is_array(b)
+            and a.shape == b.shape
+            and values_equal(a.tolist(), b.tolist())
+        )
     try:
         return bool(a == b)
-    except Exception:  # a user's __eq__ that cannot compare with this type, or an array
+    except Exception:  # a user's __eq__ that cannot compare with this type
         return False
 
 
@@ -62,7 +72,7 @@ def _numbers_equal(a: Any, b: Any) -> bool:
     if pa is None or pb is None or type(pa) is not type(pb):
         return False
     if isinstance(pa, float):
-        return pa == pb or (math.isnan(pa) and math.isnan(pb))
+        return bool(pa == pb or (math.isnan(pa) and math.isnan(pb)))
     return bool(pa == pb)
 
 
@@ -73,11 +83,17 @@ def _plain_number(x: Any) -> int | float | None:
     if isinstance(x, int | float):
         return x
     item = getattr(x, "item", None)
-    if callable(item) and hasattr(x, "dtype"):
+    # Only scalars (shape ``()``): ``item()`` on a bigger array raises.
+    if callable(item) and hasattr(x, "dtype") and getattr(x, "shape", None) == ():
         value = item()
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
     return None
+
+
+def _is_array(x: Any) -> bool:
+    """Whether ``x`` is an array-like with ``shape`` and ``tolist`` (a numpy array)."""
+    return hasattr(x, "shape") and hasattr(x, "dtype") and callable(getattr(x, "tolist", None))
 
 
 class Base:
