@@ -96,6 +96,54 @@ def _is_array(x: Any) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype") and callable(getattr(x, "tolist", None))
 
 
+_REPR_FIELD_LIMIT = 60
+
+
+def _short_repr(value: Any, limit: int = _REPR_FIELD_LIMIT) -> str:
+    """``repr(value)`` cut to ``limit`` characters, in time bounded by ``limit``.
+
+    Plain dicts, lists, tuples and strings are walked only as far as the limit, so a
+    parameterization with a million entries costs no more than one with three.
+
+    Example:
+        >>> _short_repr({"a": 1}), len(_short_repr(list(range(10**6))))
+        ("{'a': 1}", 60)
+    """
+    text = _bounded_repr(value, limit + 1)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bounded_repr(value: Any, budget: int) -> str:
+    """``repr(value)``, or a string longer than ``budget`` that starts like it."""
+    kind = type(value)
+    if kind is str:
+        return repr(value) if len(value) <= budget else repr(value[:budget]) + "..."
+    if kind is dict:
+        items = (
+            f"{_bounded_repr(k, budget)}: {_bounded_repr(v, budget)}" for k, v in value.items()
+        )
+        return _join_bounded("{", items, "}", budget)
+    if kind is list:
+        return _join_bounded("[", (_bounded_repr(v, budget) for v in value), "]", budget)
+    if kind is tuple:
+        if len(value) == 1:
+            return f"({_bounded_repr(value[0], budget)},)"
+        return _join_bounded("(", (_bounded_repr(v, budget) for v in value), ")", budget)
+    return repr(value)
+
+
+def _join_bounded(open_: str, parts: Any, close: str, budget: int) -> str:
+    shown: list[str] = []
+    used = len(open_)
+    for part in parts:
+        if used > budget:
+            shown.append("...")
+            break
+        shown.append(part)
+        used += len(part) + 2
+    return f"{open_}{', '.join(shown)}{close}"
+
+
 class Base:
     """Mixin: deep value equality over ``__dict__`` and a short, fixed-size ``repr``.
 
@@ -132,9 +180,5 @@ class Base:
     def __repr__(self) -> str:
         shown = []
         for field in self._repr_fields:
-            value = getattr(self, field, None)
-            text = repr(value)
-            if len(text) > 60:
-                text = text[:57] + "..."
-            shown.append(f"{field}={text}")
+            shown.append(f"{field}={_short_repr(getattr(self, field, None))}")
         return f"{type(self).__name__}({', '.join(shown)})"

@@ -35,7 +35,7 @@ class AbandonedArm(Base):
         self.reason = reason
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)  # Base gives the value equality and the short repr
 class GeneratorRunStruct(Base):
     """A generator run in a batch trial, with the multiplier applied to its weights."""
 
