@@ -29,6 +29,19 @@ def _as_float(value: Any, column: str, row: int) -> float:
         raise ModelError(f"Data row {row}: {column} must be a number, got {value!r}.") from None
 
 
+def _as_int(value: Any, column: str, row: int) -> int:
+    """Trial indices and counts are ints; integral floats (pandas fills gaps so) are accepted."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        as_int = None if isinstance(value, bool) else int(value)
+    except (TypeError, ValueError, OverflowError):  # "x", None, NaN, inf
+        as_int = None
+    if as_int is None or as_int != value:  # 2.5 must not silently become 2
+        raise ModelError(f"Data row {row}: {column} must be an int, got {value!r}.")
+    return as_int
+
+
 class Data(Base):
     """Observations: ``trial_index, arm_name, metric_name, mean, sem`` (+ ``n``, times).
 
@@ -58,27 +71,22 @@ class Data(Base):
             raise ModelError(
                 f"Data row {row} has unknown columns {unknown}; allowed: {DATA_COLUMNS}."
             )
-        trial_index = record["trial_index"]
-        if isinstance(trial_index, bool) or not isinstance(trial_index, int):
-            try:
-                as_int = int(trial_index)
-            except (TypeError, ValueError):
-                as_int = None
-            if as_int is None or as_int != trial_index:
-                raise ModelError(
-                    f"Data row {row}: trial_index must be an int, got {trial_index!r}."
-                )
-            trial_index = as_int
+        trial_index = _as_int(record["trial_index"], "trial_index", row)
         n = record.get("n")
         if n is not None:
-            n = int(n)
+            n = _as_int(n, "n", row)
+        for column in ("arm_name", "metric_name"):
+            if not isinstance(record[column], str):
+                raise ModelError(
+                    f"Data row {row}: {column} must be a string, got {record[column]!r}."
+                )
         for column in ("start_time", "end_time"):
             value = record.get(column)
             if value is not None and not isinstance(value, datetime):
                 raise ModelError(f"Data row {row}: {column} must be a datetime, got {value!r}.")
         cols = self.columns
         cols["trial_index"].append(trial_index)
-        cols["arm_name"].append(str(record["arm_name"]))
+        cols["arm_name"].append(str(record["arm_name"]))  # str() drops numpy's str_
         cols["metric_name"].append(str(record["metric_name"]))
         cols["mean"].append(_as_float(record["mean"], "mean", row))
         cols["sem"].append(_as_float(record["sem"], "sem", row))
