@@ -153,9 +153,19 @@ class Data(Base):
 
     def split_by_trial(self) -> dict[int, Data]:
         """One Data per trial index."""
-        if len(self.trial_indices) == 1:
-            return {self.trial_indices[0]: self}
-        return {t: self.filter([t]) for t in self.trial_indices}
+        rows_by_trial: dict[int, list[int]] = {}
+        for row, trial_index in enumerate(self.columns["trial_index"]):
+            rows_by_trial.setdefault(trial_index, []).append(row)
+        if len(rows_by_trial) == 1:
+            return {next(iter(rows_by_trial)): self}
+        # One pass over the rows, not one per trial: attaching data for 10,000 trials at once
+        # must not cost 10,000 scans.
+        return {
+            trial_index: Data.from_columns(
+                {c: [values[i] for i in rows] for c, values in self.columns.items()}
+            )
+            for trial_index, rows in rows_by_trial.items()
+        }
 
     @classmethod
     def concat(cls, parts: Iterable[Data]) -> Data:
