@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from aestore.core.arm import Arm
-from aestore.core.base import Base
+from aestore.core.base import Base, values_equal
 from aestore.core.base_trial import BaseTrial, TrialStatus
 from aestore.core.batch_trial import BatchTrial
 from aestore.core.data import Data
@@ -170,28 +170,46 @@ class Experiment(Base):
         first_number: int = 0,
         default_name: str | None = None,
     ) -> None:
-        """Name unnamed arms (reusing the name of an equal known arm) and index them by name."""
-        for number, arm in enumerate(arms, start=first_number):
-            known = self._arms_by_signature.get(arm.signature)
-            if not arm.has_name:
-                if known is not None and known.parameters == arm.parameters:
-                    arm.name = known.name  # type: ignore[assignment]
-                else:
-                    arm.name = default_name or f"{trial_index}_{number}"
-            name = arm.name
-            assert name is not None
-            existing = self.arms_by_name.get(name)
-            if (
-                existing is not None
-                and existing is not arm
-                and existing.parameters != arm.parameters
-            ):
-                raise ModelError(
-                    f"Arm name {name!r} is already used by an arm with other parameters "
-                    f"in experiment {self.name!r}."
-                )
-            self.arms_by_name.setdefault(name, arm)
-            self._arms_by_signature.setdefault(arm.signature, arm)
+        """Name unnamed arms (reusing the name of an equal known arm) and index them by name.
+
+        All or nothing: when one arm's name clashes, no arm is renamed or indexed, so a failed
+        ``new_trial()`` leaves no trace (its default names stay free for the next attempt).
+        """
+        named: list[Arm] = []
+        added_names: list[str] = []
+        added_signatures: list[str] = []
+        try:
+            for number, arm in enumerate(arms, start=first_number):
+                signature = arm.signature
+                if not arm.has_name:
+                    known = self._arms_by_signature.get(signature)
+                    if known is not None and values_equal(known.parameters, arm.parameters):
+                        arm.name = known.name  # type: ignore[assignment]
+                    else:
+                        arm.name = default_name or f"{trial_index}_{number}"
+                    named.append(arm)
+                name = arm.name
+                assert name is not None
+                existing = self.arms_by_name.get(name)
+                if existing is None:
+                    self.arms_by_name[name] = arm
+                    added_names.append(name)
+                elif existing is not arm and not values_equal(existing.parameters, arm.parameters):
+                    raise ModelError(
+                        f"Arm name {name!r} is already used by an arm with other parameters "
+                        f"in experiment {self.name!r}."
+                    )
+                if signature not in self._arms_by_signature:
+                    self._arms_by_signature[signature] = arm
+                    added_signatures.append(signature)
+        except BaseException:
+            for arm in named:
+                arm._name = None
+            for name in added_names:
+                del self.arms_by_name[name]
+            for signature in added_signatures:
+                del self._arms_by_signature[signature]
+            raise
 
     # --- data --------------------------------------------------------------------------------
 
