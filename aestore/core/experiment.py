@@ -227,14 +227,16 @@ class Experiment(Base):
         for trial_index in data.trial_indices:
             if trial_index not in self.trials:
                 raise UnknownTrialError(self.name, trial_index)
+        parts = data.split_by_trial()
+        # One stamp for the whole attach, later than every earlier attach of these trials even
+        # within one microsecond or when the wall clock steps back: "latest" is the newest.
         timestamp = time.time_ns() // 1000
-        for trial_index, part in data.split_by_trial().items():
-            history = self.data_by_trial.setdefault(trial_index, {})
-            stamp = timestamp
-            while stamp in history:  # two attaches within one microsecond
-                stamp += 1
-            history[stamp] = part
-            timestamp = max(timestamp, stamp)
+        for trial_index in parts:
+            history = self.data_by_trial.get(trial_index)
+            if history:
+                timestamp = max(timestamp, max(history) + 1)
+        for trial_index, part in parts.items():
+            self.data_by_trial.setdefault(trial_index, {})[timestamp] = part
         return timestamp
 
     def lookup_data(self, trial_indices: Iterable[int] | None = None) -> Data:
