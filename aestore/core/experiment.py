@@ -63,6 +63,7 @@ class Experiment(Base):
         self.properties: dict[str, Any] = dict(properties or {})
         self.time_created: datetime = datetime.now(UTC)
         self.trials: dict[int, BaseTrial] = {}
+        self._next_index_hint: tuple[int, int] | None = None  # (len(trials), next index)
         # Data attached per trial: {trial_index: {attach timestamp (µs since epoch): Data}}.
         self.data_by_trial: dict[int, dict[int, Data]] = {}
         self.arms_by_name: dict[str, Arm] = {}
@@ -123,7 +124,22 @@ class Experiment(Base):
     # --- trials ------------------------------------------------------------------------------
 
     def _next_trial_index(self) -> int:
+        # max() over every trial made each new_trial() O(n), building n trials O(n^2). The hint
+        # holds only while the last trial added is still the one new_trial() added last (the
+        # trials were not edited by hand, e.g. by a storage loader); otherwise compute max().
+        hint = getattr(self, "_next_index_hint", None)
+        if (
+            hint is not None
+            and hint[0] == len(self.trials)
+            and next(reversed(self.trials)) == hint[1] - 1
+            and hint[1] not in self.trials
+        ):
+            return hint[1]
         return max(self.trials) + 1 if self.trials else 0
+
+    def _add_trial(self, trial: BaseTrial) -> None:
+        self.trials[trial.index] = trial
+        self._next_index_hint = (len(self.trials), trial.index + 1)
 
     def new_trial(
         self,
@@ -139,7 +155,7 @@ class Experiment(Base):
         trial = Trial(self, self._next_trial_index(), None, trial_type, ttl_seconds)
         if generator_run is not None:
             trial.add_generator_run(generator_run)
-        self.trials[trial.index] = trial
+        self._add_trial(trial)
         return trial
 
     def new_batch_trial(
@@ -156,7 +172,7 @@ class Experiment(Base):
         trial = BatchTrial(self, self._next_trial_index(), None, trial_type, ttl_seconds)
         if generator_run is not None:
             trial.add_generator_run(generator_run)
-        self.trials[trial.index] = trial
+        self._add_trial(trial)
         return trial
 
     def trials_by_status(self, status: TrialStatus) -> list[BaseTrial]:
@@ -263,4 +279,5 @@ class Experiment(Base):
 
     # --- equality ----------------------------------------------------------------------------
 
-    _eq_exclude: ClassVar[frozenset[str]] = frozenset({"_arms_by_signature"})
+    # Caches derived from trials and arms, not state of their own.
+    _eq_exclude: ClassVar[frozenset[str]] = frozenset({"_arms_by_signature", "_next_index_hint"})
