@@ -140,12 +140,15 @@ class BaseTrial(Base, ABC):
 
         A runner (the trial's or the experiment's) is required unless ``no_runner_required``.
         """
+        allowed = (TrialStatus.CANDIDATE, TrialStatus.STAGED)
+        if self.status not in allowed:  # an illegal transition is reported as one, runner or not
+            self._move(TrialStatus.RUNNING, allowed)
         if not no_runner_required and self.runner is None and self._experiment.runner is None:
             raise ModelError(
                 f"Trial {self.index} has no runner and neither has its experiment; set one or "
                 "call mark_running(no_runner_required=True)."
             )
-        self._move(TrialStatus.RUNNING, (TrialStatus.CANDIDATE, TrialStatus.STAGED))
+        self._move(TrialStatus.RUNNING, allowed)
         self.time_run_started = _now()
         return self
 
