@@ -52,6 +52,8 @@ class ObjectiveThreshold(OutcomeConstraint):
         relative: bool = True,
         op: ComparisonOp | None = None,
     ) -> None:
+        if not isinstance(metric, Metric):
+            raise ModelError(f"ObjectiveThreshold needs a Metric, got {type(metric).__name__}.")
         if op is None and metric.lower_is_better is not None:
             op = ComparisonOp.LEQ if metric.lower_is_better else ComparisonOp.GEQ
         if op is None:
