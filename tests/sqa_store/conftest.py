@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from enum import Enum
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from aestore.metrics.registry import MetricRegistry
 from aestore.runners.registry import RunnerRegistry
@@ -43,28 +40,3 @@ async def store(db_url: str) -> AsyncIterator[str]:
     await db.create_all_tables()
     yield db_url
     await db.dispose_engine()
-
-
-@contextmanager
-def count_statements() -> Iterator[list[str]]:
-    """Collect the SQL statements run on the current engine (executemany counts once)."""
-    statements: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = db.get_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
-def writes(statements: list[str]) -> list[str]:
-    """The statements that change data."""
-    verbs = ("INSERT", "UPDATE", "DELETE")
-    return [s for s in statements if s.lstrip().upper().startswith(verbs)]
-
-
-Builder = Callable[[], Any]

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 
 from aestore.exceptions import ExperimentNotFoundError
 from aestore.storage.sqa_store.db import database_key, session_scope
-from aestore.storage.sqa_store.save import EXPERIMENTS
+from aestore.storage.sqa_store.save_plan import EXPERIMENTS
 from aestore.storage.sqa_store.snapshot import forget_stored_experiment
 
 __all__ = ["delete_experiment"]

@@ -12,7 +12,6 @@ registries is stored through that instead. An attribute that is not a constructo
 
 from __future__ import annotations
 
-import inspect
 from enum import IntEnum
 from typing import Any
 
@@ -39,11 +38,12 @@ from aestore.core.runner import Runner
 from aestore.core.trial import Trial
 from aestore.exceptions import SQAEncodeError
 from aestore.storage.sqa_store.column_values import number_to_text, split_float, split_time
+from aestore.storage.sqa_store.constructor_fields import constructor_fields
 from aestore.storage.sqa_store.sqa_classes import EXPERIMENT_RUNNER_INDEX
 from aestore.storage.sqa_store.sqa_config import SQAConfig
 from aestore.storage.sqa_store.type_registry import TypeRegistry
 
-__all__ = ["Encoder", "MetricRole", "Row", "TrialRows", "constructor_fields"]
+__all__ = ["Encoder", "MetricRole", "Row", "TrialRows", "generator_runs_of"]
 
 Row = dict[str, Any]
 
@@ -61,51 +61,6 @@ PARAMETER_KINDS: dict[type, int] = {RangeParameter: 0, ChoiceParameter: 1, Fixed
 CONSTRAINT_KINDS: dict[type, int] = {ParameterConstraint: 0, OrderConstraint: 1, SumConstraint: 2}
 CONFIG_KINDS: dict[type, int] = {OptimizationConfig: 0, MultiObjectiveOptimizationConfig: 1}
 OBJECTIVE_KINDS: dict[type, int] = {Objective: 0, MultiObjective: 1, ScalarizedObjective: 2}
-
-_signatures: dict[type, list[inspect.Parameter]] = {}
-
-
-def constructor_fields(obj: Any) -> dict[str, Any]:
-    """``obj``'s constructor arguments read from its attributes of the same name.
-
-    Example:
-        >>> class Scaled(Metric):
-        ...     def __init__(self, name: str, factor: float = 1.0) -> None:
-        ...         super().__init__(name)
-        ...         self.factor = factor
-        >>> constructor_fields(Scaled("m", 2.0))
-        {'name': 'm', 'factor': 2.0}
-    """
-    cls = type(obj)
-    params = _signatures.get(cls)
-    if params is None:
-        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        _signatures[cls] = params
-    hint = (
-        f"Store each constructor argument on an attribute of the same name, or register a "
-        f"class_to_dict for {cls.__qualname__} in the JSON registries."
-    )
-    fields: dict[str, Any] = {}
-    for param in params:
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
-            raise SQAEncodeError(
-                f"Cannot store {cls.__qualname__}: its constructor takes {param} , which "
-                f"cannot be rebuilt from attributes. {hint}"
-            )
-        if param.name not in obj.__dict__:
-            raise SQAEncodeError(
-                f"Cannot store {cls.__qualname__}: constructor argument {param.name!r} is not "
-                f"kept as attribute self.{param.name}, so it could not be read back. {hint}"
-            )
-        fields[param.name] = obj.__dict__[param.name]
-    excluded: frozenset[str] = getattr(cls, "_eq_exclude", frozenset())
-    lost = [k for k in obj.__dict__ if k not in fields and k not in excluded]
-    if lost:
-        raise SQAEncodeError(
-            f"Cannot store {cls.__qualname__}: attributes {lost} are not constructor "
-            f"arguments, so they would be lost on load. {hint}"
-        )
-    return fields
 
 
 def _exact_kind(obj: Any, kinds: dict[type, int], what: str) -> int:

@@ -20,7 +20,8 @@ from aestore.exceptions import ExperimentNotFoundError
 from aestore.storage.sqa_store.base_decoder import Decoder, StoredRows
 from aestore.storage.sqa_store.db import database_key, session_scope
 from aestore.storage.sqa_store.encoder import Encoder
-from aestore.storage.sqa_store.save import (
+from aestore.storage.sqa_store.save import experiment_level_rows
+from aestore.storage.sqa_store.save_plan import (
     ABANDONED_ARMS,
     ARMS,
     DATA,
@@ -29,7 +30,6 @@ from aestore.storage.sqa_store.save import (
     GENERATOR_RUNS,
     RUNNERS,
     TRIALS,
-    experiment_level_rows,
 )
 from aestore.storage.sqa_store.snapshot import (
     ExperimentState,

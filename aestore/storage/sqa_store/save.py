@@ -20,10 +20,10 @@ trip per row. Two writers inserting the same trial index collide on the primary 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,9 +36,17 @@ from aestore.exceptions import (
     SQAEncodeError,
 )
 from aestore.storage.sqa_store.db import database_key, session_scope
-from aestore.storage.sqa_store.encoder import Encoder, Row, generator_runs_of
+from aestore.storage.sqa_store.encoder import Encoder, Row
+from aestore.storage.sqa_store.save_plan import (
+    EXPERIMENT_TABLES,
+    EXPERIMENTS,
+    RUNNERS,
+    SavePlan,
+    execute_plan,
+    plan_children,
+    plan_data,
+)
 from aestore.storage.sqa_store.snapshot import (
-    TRIAL_KEYS,
     ExperimentState,
     TrialState,
     children_signature,
@@ -52,16 +60,6 @@ from aestore.storage.sqa_store.snapshot import (
 )
 from aestore.storage.sqa_store.sqa_classes import (
     EXPERIMENT_RUNNER_INDEX,
-    SQAAbandonedArm,
-    SQAArm,
-    SQAData,
-    SQAExperiment,
-    SQAGeneratorRun,
-    SQAMetric,
-    SQAParameter,
-    SQAParameterConstraint,
-    SQARunner,
-    SQATrial,
 )
 from aestore.storage.sqa_store.sqa_config import SQAConfig
 
@@ -74,21 +72,6 @@ __all__ = [
     "update_runner_on_experiment",
 ]
 
-EXPERIMENTS: Table = SQAExperiment.__table__  # type: ignore[assignment]
-TRIALS: Table = SQATrial.__table__  # type: ignore[assignment]
-GENERATOR_RUNS: Table = SQAGeneratorRun.__table__  # type: ignore[assignment]
-ARMS: Table = SQAArm.__table__  # type: ignore[assignment]
-ABANDONED_ARMS: Table = SQAAbandonedArm.__table__  # type: ignore[assignment]
-RUNNERS: Table = SQARunner.__table__  # type: ignore[assignment]
-DATA: Table = SQAData.__table__  # type: ignore[assignment]
-EXPERIMENT_TABLES: dict[str, Table] = {
-    "parameters": SQAParameter.__table__,  # type: ignore[dict-item]
-    "parameter_constraints": SQAParameterConstraint.__table__,  # type: ignore[dict-item]
-    "metrics": SQAMetric.__table__,  # type: ignore[dict-item]
-    "runners": RUNNERS,
-}
-_UPDATED_TRIAL_COLUMNS = [k for k in TRIAL_KEYS if k not in ("experiment_id", "trial_index")]
-
 
 def experiment_level_rows(
     encoder: Encoder, experiment: Experiment, eid: int
@@ -100,163 +83,6 @@ def experiment_level_rows(
         "metrics": encoder.metric_rows(experiment, eid),
         "runners": encoder.experiment_runner_rows(experiment, eid),
     }
-
-
-@dataclass
-class _Plan:
-    """The statements of one save, collected first and then run in bulk, in FK order."""
-
-    deleted_trials: list[int] = field(default_factory=list)
-    run_deletes: list[dict[str, int]] = field(default_factory=list)
-    abandoned_deletes: list[int] = field(default_factory=list)
-    runner_deletes: list[int] = field(default_factory=list)
-    data_deletes: list[dict[str, int]] = field(default_factory=list)
-    trial_updates: list[tuple[Row, int]] = field(default_factory=list)
-    multiplier_updates: list[dict[str, Any]] = field(default_factory=list)
-    inserts: dict[str, list[Row]] = field(
-        default_factory=lambda: {
-            "trials": [],
-            "generator_runs": [],
-            "arms": [],
-            "abandoned_arms": [],
-            "runners": [],
-            "data": [],
-        }
-    )
-
-    def add_trial(self, encoder: Encoder, trial: BaseTrial, eid: int, data: dict[int, Any]) -> Row:
-        rows = encoder.trial_rows(trial, eid)
-        self.inserts["trials"].append(rows.trial)
-        self.inserts["generator_runs"].extend(rows.generator_runs)
-        self.inserts["arms"].extend(rows.arms)
-        self.inserts["abandoned_arms"].extend(rows.abandoned_arms)
-        if rows.runner is not None:
-            self.inserts["runners"].append(rows.runner)
-        for stamp, part in data.items():
-            self.inserts["data"].extend(encoder.data_rows(eid, trial.index, stamp, part))
-        return rows.trial
-
-    @property
-    def empty(self) -> bool:
-        return not (
-            self.deleted_trials
-            or self.run_deletes
-            or self.abandoned_deletes
-            or self.runner_deletes
-            or self.data_deletes
-            or self.trial_updates
-            or self.multiplier_updates
-            or any(self.inserts.values())
-        )
-
-
-async def _execute_plan(session: AsyncSession, plan: _Plan, eid: int, name: str) -> None:
-    e: Any = bindparam("e")
-    t: Any = bindparam("t")
-    if plan.deleted_trials:
-        await session.execute(
-            delete(TRIALS).where(
-                TRIALS.c.experiment_id == eid, TRIALS.c.trial_index.in_(plan.deleted_trials)
-            )
-        )
-        await session.execute(
-            delete(RUNNERS).where(
-                RUNNERS.c.experiment_id == eid, RUNNERS.c.trial_index.in_(plan.deleted_trials)
-            )
-        )
-    if plan.run_deletes:
-        g = GENERATOR_RUNS.c
-        stmt = delete(GENERATOR_RUNS).where(
-            g.experiment_id == e, g.trial_index == t, g.position == bindparam("p")
-        )
-        await session.execute(stmt, plan.run_deletes)
-    for table, indices in (
-        (ABANDONED_ARMS, plan.abandoned_deletes),
-        (RUNNERS, plan.runner_deletes),
-    ):
-        if indices:
-            await session.execute(
-                delete(table).where(table.c.experiment_id == eid, table.c.trial_index.in_(indices))
-            )
-    if plan.data_deletes:
-        d = DATA.c
-        stmt = delete(DATA).where(
-            d.experiment_id == e, d.trial_index == t, d.attach_stamp == bindparam("s")
-        )
-        await session.execute(stmt, plan.data_deletes)
-    if plan.trial_updates:
-        await _update_trials(session, plan.trial_updates, eid, name)
-    tables = {
-        "trials": TRIALS,
-        "generator_runs": GENERATOR_RUNS,
-        "arms": ARMS,
-        "abandoned_arms": ABANDONED_ARMS,
-        "runners": RUNNERS,
-        "data": DATA,
-    }
-    for key, table in tables.items():
-        rows = plan.inserts[key]
-        if not rows:
-            continue
-        try:
-            await session.execute(insert(table), rows)
-        except IntegrityError as err:
-            indices = sorted({r["trial_index"] for r in plan.inserts["trials"]})
-            raise ConcurrentModificationError(
-                name,
-                f"another writer stored rows for trials {indices[:10]} first.",
-                trial_index=indices[0] if len(indices) == 1 else None,
-            ) from err
-    if plan.multiplier_updates:
-        g = GENERATOR_RUNS.c
-        set_multiplier = (
-            update(GENERATOR_RUNS)
-            .where(g.experiment_id == e, g.trial_index == t, g.position == bindparam("p"))
-            .values(multiplier=bindparam("m"))
-        )
-        await session.execute(set_multiplier, plan.multiplier_updates)
-
-
-async def _update_trials(
-    session: AsyncSession, updates: list[tuple[Row, int]], eid: int, name: str
-) -> None:
-    """UPDATE changed trials, each only if its stored version is the one we last wrote."""
-    c = TRIALS.c
-    stmt = (
-        update(TRIALS)
-        .where(
-            c.experiment_id == bindparam("b_e"),
-            c.trial_index == bindparam("b_t"),
-            c.version == bindparam("b_v"),
-        )
-        .values({col: bindparam(f"v_{col}") for col in _UPDATED_TRIAL_COLUMNS})
-        .values(version=bindparam("b_nv"))
-    )
-    params = [
-        {
-            "b_e": eid,
-            "b_t": row["trial_index"],
-            "b_v": version,
-            "b_nv": version + 1,
-            **{f"v_{col}": row[col] for col in _UPDATED_TRIAL_COLUMNS},
-        }
-        for row, version in updates
-    ]
-    dialect = session.get_bind().dialect
-    if len(params) > 1 and dialect.supports_sane_multi_rowcount:
-        result: Any = await session.execute(stmt, params)
-        if result.rowcount != len(params):
-            indices = [p["b_t"] for p in params]
-            raise ConcurrentModificationError(
-                name, f"one of trials {indices[:10]} was changed by another writer."
-            )
-        return
-    for p in params:
-        result = await session.execute(stmt, p)
-        if result.rowcount != 1:
-            raise ConcurrentModificationError(
-                name, "the trial was changed (or deleted) by another writer.", trial_index=p["b_t"]
-            )
 
 
 async def _save_whole(
@@ -286,13 +112,13 @@ async def _save_whole(
     for key, rows in tables.items():
         if rows:
             await session.execute(insert(EXPERIMENT_TABLES[key]), rows)
-    plan = _Plan()
+    plan = SavePlan()
     trials: dict[int, TrialState] = {}
     for index, trial in experiment.trials.items():
         history = experiment.data_by_trial.get(index) or {}
         row = plan.add_trial(encoder, trial, eid, history)
         trials[index] = trial_state(trial, row, 1, history)
-    await _execute_plan(session, plan, eid, name)
+    await execute_plan(session, plan, eid, name)
     return ExperimentState(
         experiment_id=eid,
         version=1,
@@ -300,63 +126,6 @@ async def _save_whole(
         tables={k: images(v) for k, v in tables.items()},
         trials=trials,
     )
-
-
-def _plan_children(
-    plan: _Plan, encoder: Encoder, trial: BaseTrial, eid: int, old: tuple[Any, ...]
-) -> None:
-    """Rewrite only the child rows of ``trial`` whose objects changed since ``old``."""
-    index = trial.index
-    old_runs, new_runs = old[0], generator_runs_of(trial)
-    for position, (gr, multiplier) in enumerate(new_runs):
-        if position < len(old_runs) and old_runs[position][0] is gr:
-            if old_runs[position][1] != multiplier:
-                plan.multiplier_updates.append(
-                    {"e": eid, "t": index, "p": position, "m": _number(multiplier)}
-                )
-            continue
-        if position < len(old_runs):
-            plan.run_deletes.append({"e": eid, "t": index, "p": position})
-        gr_row, arm_rows = encoder.generator_run_rows(gr, eid, index, position, multiplier)
-        plan.inserts["generator_runs"].append(gr_row)
-        plan.inserts["arms"].extend(arm_rows)
-    for position in range(len(new_runs), len(old_runs)):
-        plan.run_deletes.append({"e": eid, "t": index, "p": position})
-    abandoned = tuple(getattr(trial, "abandoned_arms_metadata", ()))
-    if abandoned != old[1]:
-        plan.abandoned_deletes.append(index)
-        plan.inserts["abandoned_arms"].extend(encoder.abandoned_arm_rows(trial, eid))
-    if trial.runner is not old[2] and trial.runner != old[2]:
-        plan.runner_deletes.append(index)
-        if trial.runner is not None:
-            plan.inserts["runners"].append(encoder.runner_row(trial.runner, eid, index))
-
-
-def _number(value: float | None) -> str | None:
-    from aestore.storage.sqa_store.column_values import number_to_text
-
-    return number_to_text(value)
-
-
-def _plan_data(
-    plan: _Plan,
-    encoder: Encoder,
-    eid: int,
-    index: int,
-    history: dict[int, Any],
-    old: dict[int, Any],
-) -> None:
-    for stamp, part in history.items():
-        stored = old.get(stamp)
-        if stored is part:
-            continue
-        if stored is not None:
-            if stored == part:
-                continue
-            plan.data_deletes.append({"e": eid, "t": index, "s": stamp})
-        plan.inserts["data"].extend(encoder.data_rows(eid, index, stamp, part))
-    for stamp in old.keys() - history.keys():
-        plan.data_deletes.append({"e": eid, "t": index, "s": stamp})
 
 
 async def _save_changes(
@@ -397,7 +166,7 @@ async def _save_changes(
             if rows:
                 await session.execute(insert(table), rows)
             tables[key], wrote = rows_image, True
-    plan = _Plan()
+    plan = SavePlan()
     trials = dict(state.trials)
     all_trials = trial_indices is None
     for index in experiment.trials if trial_indices is None else trial_indices:
@@ -419,12 +188,12 @@ async def _save_changes(
                 trial_version += 1
             children = children_signature(trial)
             if children != old.children:
-                _plan_children(plan, encoder, trial, eid, old.children)
+                plan_children(plan, encoder, trial, eid, old.children)
             new = TrialState(
                 trial, frozen_signature(trial), row_image, children, trial_version, old.data
             )
         if history != old.data:
-            _plan_data(plan, encoder, eid, index, history, old.data)
+            plan_data(plan, encoder, eid, index, history, old.data)
             new = replace(new, data=dict(history))
         if new is not old:
             trials[index] = new
@@ -434,7 +203,7 @@ async def _save_changes(
             del trials[index]
     if plan.empty and not wrote:
         return state
-    await _execute_plan(session, plan, eid, name)
+    await execute_plan(session, plan, eid, name)
     return ExperimentState(eid, version, experiment_image, tables, trials)
 
 
