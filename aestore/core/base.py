@@ -47,7 +47,8 @@ def values_equal(a: Any, b: Any) -> bool:
     if isinstance(a, datetime):
         if not isinstance(b, datetime) or (a.tzinfo is None) != (b.tzinfo is None):
             return False
-        return a == b
+        # Same instant is not enough: a stored +05:30 time must not come back as UTC.
+        return a == b and a.utcoffset() == b.utcoffset()
     if ta is int and tb is not int and not isinstance(b, bool) and isinstance(b, int | float):
         return _numbers_equal(a, b)
     if _plain_number(a) is not None or _plain_number(b) is not None:

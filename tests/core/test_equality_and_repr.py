@@ -582,3 +582,15 @@ def test_short_repr_is_the_full_repr_when_that_is_short(value: Any) -> None:
     else:
         shown = text[len("Holder(value=") : -1]
         assert len(shown) == 60 and shown.endswith("...")
+
+
+def test_values_equal_tells_apart_utc_offsets_of_the_same_instant() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from aestore.core.base import values_equal
+
+    utc = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    india = utc.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert utc == india  # Python compares instants
+    assert not values_equal(utc, india)
+    assert values_equal(india, india.replace())
