@@ -56,6 +56,16 @@ class MultiObjective(Objective):
         """The metrics of every objective, in order."""
         return [m for o in self.objectives for m in o.metrics]
 
+    @property  # type: ignore[override]  # read-only here on purpose: there is no one metric
+    def metric(self) -> Metric:
+        """Not defined for several objectives: raises a clear error (use ``metrics``)."""
+        raise ModelError("A MultiObjective has several metrics; use .metrics or .objectives.")
+
+    @property  # type: ignore[override]  # each objective carries its own direction
+    def minimize(self) -> bool:
+        """Always False: each objective carries its own direction."""
+        return False
+
 
 class ScalarizedObjective(Objective):
     """Optimise a weighted sum of metrics.
@@ -89,3 +99,8 @@ class ScalarizedObjective(Objective):
     def metrics(self) -> list[Metric]:
         """The metrics in the weighted sum."""
         return self._metrics
+
+    @property  # type: ignore[override]  # read-only here on purpose: there is no one metric
+    def metric(self) -> Metric:
+        """Not defined for a weighted sum: raises a clear error (use ``metrics``)."""
+        raise ModelError("A ScalarizedObjective has several metrics; use .metrics.")

@@ -203,3 +203,15 @@ def test_multi_objective_config_rejects_a_single_objective() -> None:
 def test_multi_objective_config_accepts_a_scalarized_objective() -> None:
     so = ScalarizedObjective([Metric("a"), Metric("b")], weights=[0.5, 0.5])
     assert MultiObjectiveOptimizationConfig(so).objective is so
+
+
+def test_multi_objective_metric_is_a_clear_error_and_minimize_is_false() -> None:
+    from aestore.core import Metric, MultiObjective, Objective, ScalarizedObjective
+    from aestore.exceptions import ModelError
+
+    mo = MultiObjective([Objective(Metric("a")), Objective(Metric("b"), minimize=True)])
+    assert mo.minimize is False
+    with pytest.raises(ModelError, match="several metrics"):
+        _ = mo.metric
+    with pytest.raises(ModelError, match="several metrics"):
+        _ = ScalarizedObjective([Metric("a"), Metric("b")]).metric
