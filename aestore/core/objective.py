@@ -56,13 +56,13 @@ class MultiObjective(Objective):
         """The metrics of every objective, in order."""
         return [m for o in self.objectives for m in o.metrics]
 
-    @property  # type: ignore[override]  # read-only here on purpose: there is no one metric
-    def metric(self) -> Metric:
+    @property
+    def metric(self) -> Metric:  # type: ignore[override]  # no single metric
         """Not defined for several objectives: raises a clear error (use ``metrics``)."""
         raise ModelError("A MultiObjective has several metrics; use .metrics or .objectives.")
 
-    @property  # type: ignore[override]  # each objective carries its own direction
-    def minimize(self) -> bool:
+    @property
+    def minimize(self) -> bool:  # type: ignore[override]  # each objective carries its own direction
         """Always False: each objective carries its own direction."""
         return False
 
@@ -100,7 +100,7 @@ class ScalarizedObjective(Objective):
         """The metrics in the weighted sum."""
         return self._metrics
 
-    @property  # type: ignore[override]  # read-only here on purpose: there is no one metric
-    def metric(self) -> Metric:
+    @property
+    def metric(self) -> Metric:  # type: ignore[override]  # no single metric
         """Not defined for a weighted sum: raises a clear error (use ``metrics``)."""
         raise ModelError("A ScalarizedObjective has several metrics; use .metrics.")
