@@ -4,8 +4,8 @@ One call configures the store; engines are then made lazily, one per running eve
 async driver's pooled connections belong to the loop that opened them, so an engine used from
 a second loop (a script with several ``asyncio.run`` calls, a test suite with a loop per test)
 would fail with "attached to a different loop": instead each loop gets its own engine, built
-from the same settings, and engines of loops that have closed are dropped (their pools are
-detached without touching the dead connections).
+from the same settings. Its pooled connections are closed just before that loop closes (its
+``close`` is wrapped), and engines of loops that have closed are dropped.
 
 Dialect defaults: MySQL/MariaDB engines get ``pool_pre_ping`` and ``pool_recycle`` of 1800s
 (below MySQL's default ``wait_timeout`` of 28800s and most hosted providers' 3600s) and
@@ -16,6 +16,7 @@ Dialect defaults: MySQL/MariaDB engines get ``pool_pre_ping`` and ``pool_recycle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -110,6 +111,7 @@ class _Settings:
             else:
                 found = self.build()
             self.by_loop[loop] = found
+            _dispose_when_closed(loop, found[0])
         return found
 
     def _drop_closed_loops(self) -> None:
@@ -120,6 +122,26 @@ class _Settings:
 
 
 _settings: _Settings | None = None
+
+
+def _dispose_when_closed(loop: asyncio.AbstractEventLoop, engine: AsyncEngine) -> None:
+    """Close ``engine``'s pooled connections in ``loop`` just before the loop closes.
+
+    ``asyncio.run`` stops its loop and then calls ``loop.close()``; a connection still pooled
+    then would be garbage-collected later, outside any loop, and its driver would complain
+    ("Event loop is closed"). Wrapping this loop's ``close`` lets the pool close cleanly.
+    """
+    original = loop.close
+
+    def close() -> None:
+        if not loop.is_closed() and not loop.is_running():
+            # Best effort: the loop is going away whatever happens here.
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(engine.dispose())
+        original()
+
+    with contextlib.suppress(AttributeError):  # a loop that forbids it: GC cleans up
+        loop.close = close  # type: ignore[method-assign]
 
 
 def _sqlite_pragmas(in_memory: bool) -> Callable[[Any, Any], None]:

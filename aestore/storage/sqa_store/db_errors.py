@@ -73,18 +73,26 @@ def connection_error(err: BaseException, url: URL) -> DatabaseConnectionError:
     return DatabaseConnectionError(scrub(message, url), host=url.host, database=url.database)
 
 
-def _is_connection_failure(err: BaseException) -> bool:
-    if isinstance(err, OSError | ConnectionError | TimeoutError):
-        return True
-    orig = getattr(err, "orig", None)
-    for candidate in (err, orig):
-        if candidate is None:
+def _causes(err: BaseException) -> list[BaseException]:
+    """``err``, the driver error it wraps and what caused those (drivers nest them)."""
+    found: list[BaseException] = []
+    todo: list[BaseException | None] = [err]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is f for f in found) or len(found) > 10:
             continue
+        found.append(current)
+        todo.extend([getattr(current, "orig", None), current.__cause__, current.__context__])
+    return found
+
+
+def _is_connection_failure(err: BaseException) -> bool:
+    for candidate in _causes(err):
         if type(candidate).__name__ in _CONNECT_NAMES or isinstance(candidate, OSError):
             return True
-    text = str(orig if orig is not None else err)
-    if _MYSQL_CONNECT.search(text) or "unable to open database file" in text:
-        return True
+        text = str(candidate)
+        if _MYSQL_CONNECT.search(text) or "unable to open database file" in text:
+            return True
     return isinstance(err, sa_exc.DBAPIError) and bool(err.connection_invalidated)
 
 
