@@ -22,9 +22,9 @@ from typing import Any
 
 import orjson
 
+import aestore.storage.json_store.decoder as json_decoder
+import aestore.storage.json_store.encoder as json_encoder
 from aestore.exceptions import SQADecodeError, SQAEncodeError
-from aestore.storage.json_store import decoder as json_decoder
-from aestore.storage.json_store import encoder as json_encoder
 
 __all__ = [
     "JSONColumns",
