@@ -169,11 +169,14 @@ async def test_directory_in_the_way_fails_and_leaves_no_temp(tmp_path: Path) -> 
 
 # --- cancellation ----------------------------------------------------------------------------
 
+# The blocking calls of a write, in order; a cancel while one runs leaves OLD or NEW.
 STEPS = [
-    pytest.param("_try_lock", OLD, id="taking-the-lock"),
-    pytest.param("_write_temp", OLD, id="writing-the-temp-file"),
-    pytest.param("_replace", NEW, id="replacing"),
-    pytest.param("_unlock", NEW, id="releasing-the-lock"),
+    pytest.param("_lock_and_write_temp", OLD, id="step-1"),
+    pytest.param("_try_lock", OLD, id="step-1-taking-the-lock"),
+    pytest.param("_write_temp", OLD, id="step-1-writing-the-temp-file"),
+    pytest.param("_replace_and_unlock", NEW, id="step-2"),
+    pytest.param("_replace", NEW, id="step-2-replacing"),
+    pytest.param("_unlock", NEW, id="step-2-releasing-the-lock"),
 ]
 
 
@@ -222,6 +225,38 @@ async def test_cancel_waits_for_the_running_step(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert (still_waiting, gate.finished.is_set()) == (True, True)
+
+
+@pytest.fixture
+def single_thread_pool(monkeypatch: pytest.MonkeyPatch) -> Any:
+    pool = ThreadPoolExecutor(max_workers=1)
+    monkeypatch.setattr(files, "_executor", pool)
+    yield pool
+    pool.shutdown(wait=True)
+
+
+async def test_cancel_between_the_steps_keeps_the_old_file_and_leaves_no_junk(
+    target: Path, monkeypatch: pytest.MonkeyPatch, single_thread_pool: ThreadPoolExecutor
+) -> None:
+    # Step 1 ends by occupying the only pool thread, so step 2 is still queued at the cancel.
+    busy, step_1_done = threading.Event(), threading.Event()
+    real_step_1 = files._lock_and_write_temp
+
+    def step_1_then_busy_pool(write: Any) -> bool:
+        taken = real_step_1(write)
+        single_thread_pool.submit(busy.wait, 30)
+        step_1_done.set()
+        return taken
+
+    monkeypatch.setattr(files, "_lock_and_write_temp", step_1_then_busy_pool)
+    task = asyncio.create_task(files.write_atomic(str(target), NEW))
+    await asyncio.to_thread(step_1_done.wait, 30)
+    await asyncio.sleep(0.01)  # step 2 is submitted, behind the busy job
+    task.cancel()
+    busy.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (target.read_bytes(), junk_files(target.parent, {target.name})) == (OLD, [])
 
 
 async def test_cancel_before_the_write_starts_keeps_the_old_file(target: Path) -> None:
