@@ -253,6 +253,7 @@ async def test_cancel_between_the_steps_keeps_the_old_file_and_leaves_no_junk(
     await asyncio.to_thread(step_1_done.wait, 30)
     await asyncio.sleep(0.01)  # step 2 is submitted, behind the busy job
     task.cancel()
+    await asyncio.sleep(0.01)  # the task handles the cancel while step 2 is still queued
     busy.set()
     with pytest.raises(asyncio.CancelledError):
         await task
