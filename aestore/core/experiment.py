@@ -280,4 +280,6 @@ class Experiment(Base):
     # --- equality ----------------------------------------------------------------------------
 
     # Caches derived from trials and arms, not state of their own.
-    _eq_exclude: ClassVar[frozenset[str]] = frozenset({"_arms_by_signature", "_next_index_hint"})
+    _eq_exclude: ClassVar[frozenset[str]] = frozenset(
+        {"_arms_by_signature", "_next_index_hint", "_sqa_bookkeeping"}
+    )

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 _NAN, _POS_INF, _NEG_INF = 1, 2, 3
+_TYPE_KEY = '"__type"'  # every tag of the JSON format is an object with this key
 _FROM_CODE = {_NAN: math.nan, _POS_INF: math.inf, _NEG_INF: -math.inf}
 
 
@@ -179,4 +180,6 @@ class JSONColumns:
             raw = orjson.loads(text)
         except orjson.JSONDecodeError as err:
             raise SQADecodeError(f"A stored JSON column is not valid JSON: {err}") from err
+        if _TYPE_KEY not in text:
+            return raw  # no tags anywhere: plain JSON needs no decoding (the common case)
         return self.from_json(raw)

@@ -10,6 +10,9 @@ nothing.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -33,14 +36,43 @@ from aestore.storage.sqa_store.save_plan import (
 )
 from aestore.storage.sqa_store.snapshot import (
     ExperimentState,
+    TrialEntry,
     image,
     images,
+    new_state,
     registration,
-    trial_state,
 )
 from aestore.storage.sqa_store.sqa_config import SQAConfig
 
-__all__ = ["list_experiments", "load_experiment", "load_experiment_with_decoder", "read_rows"]
+__all__ = [
+    "gc_paused",
+    "list_experiments",
+    "load_experiment",
+    "load_experiment_with_decoder",
+    "read_rows",
+]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a block allocates many objects.
+
+    Decoding a 10,000-trial experiment creates hundreds of thousands of containers; each
+    collection then re-traverses everything decoded so far, which roughly doubled load time.
+    The block is synchronous, so no other coroutine runs while the collector is paused.
+
+    Example:
+        >>> with gc_paused():
+        ...     rows = [{"i": i} for i in range(3)]
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 REDUCED_STATE_COLUMNS = ("model_kwargs", "bridge_kwargs", "gen_metadata", "model_state_after_gen")
 
@@ -105,18 +137,18 @@ async def read_rows(session: AsyncSession, name: str, reduced_state: bool = Fals
 def _stored_state(experiment: Experiment, rows: StoredRows, encoder: Encoder) -> ExperimentState:
     """What is stored, as bookkeeping: a re-save of the loaded experiment writes nothing."""
     eid = rows.experiment["id"]
-    trials = {}
+    entries = {}
     for row in rows.trials:
         index = row["trial_index"]
-        trials[index] = trial_state(
+        entries[index] = TrialEntry.of(
             experiment.trials[index], row, row["version"], experiment.data_by_trial.get(index)
         )
-    return ExperimentState(
-        experiment_id=eid,
-        version=rows.experiment["version"],
-        experiment_row=image(encoder.experiment_row(experiment)) or (),
-        tables={k: images(v) for k, v in experiment_level_rows(encoder, experiment, eid).items()},
-        trials=trials,
+    return new_state(
+        eid,
+        rows.experiment["version"],
+        image(encoder.experiment_row(experiment)) or (),
+        {k: images(v) for k, v in experiment_level_rows(encoder, experiment, eid).items()},
+        entries,
     )
 
 
@@ -131,8 +163,9 @@ async def load_experiment_with_decoder(
     key = database_key()
     async with session_scope() as session:
         rows = await read_rows(session, experiment_name, reduced_state)
-    experiment = decoder.experiment_from_rows(rows)
-    state = _stored_state(experiment, rows, Encoder(decoder.config))
+    with gc_paused():
+        experiment = decoder.experiment_from_rows(rows)
+        state = _stored_state(experiment, rows, Encoder(decoder.config))
     reg = registration(experiment, token=rows.experiment["instance_token"])
     reg.states[key] = state
     reg.unsure.discard(key)

@@ -48,15 +48,15 @@ from aestore.storage.sqa_store.save_plan import (
 )
 from aestore.storage.sqa_store.snapshot import (
     ExperimentState,
-    TrialState,
+    StateBuilder,
+    TrialEntry,
     children_signature,
-    frozen_signature,
+    freeze,
     image,
     images,
-    live_signature,
+    new_state,
     registration,
     trial_image,
-    trial_state,
 )
 from aestore.storage.sqa_store.sqa_classes import (
     EXPERIMENT_RUNNER_INDEX,
@@ -113,19 +113,89 @@ async def _save_whole(
         if rows:
             await session.execute(insert(EXPERIMENT_TABLES[key]), rows)
     plan = SavePlan()
-    trials: dict[int, TrialState] = {}
+    entries: dict[int, TrialEntry] = {}
     for index, trial in experiment.trials.items():
-        history = experiment.data_by_trial.get(index) or {}
-        row = plan.add_trial(encoder, trial, eid, history)
-        trials[index] = trial_state(trial, row, 1, history)
+        history = experiment.data_by_trial.get(index)
+        row = plan.add_trial(encoder, trial, eid, history or {})
+        entries[index] = TrialEntry.of(trial, row, 1, history)
     await execute_plan(session, plan, eid, name)
-    return ExperimentState(
-        experiment_id=eid,
-        version=1,
-        experiment_row=image(experiment_row) or (),
-        tables={k: images(v) for k, v in tables.items()},
-        trials=trials,
+    return new_state(
+        eid,
+        1,
+        image(experiment_row) or (),
+        {k: images(v) for k, v in tables.items()},
+        entries,
     )
+
+
+async def _save_experiment_level(
+    session: AsyncSession,
+    experiment: Experiment,
+    encoder: Encoder,
+    state: ExperimentState,
+    builder: StateBuilder,
+) -> None:
+    """Write the experiment row and its small tables where they differ from ``state``."""
+    eid, version, name = state.experiment_id, state.version, experiment.name or ""
+    row = encoder.experiment_row(experiment)
+    if image(row) != state.experiment_row:
+        result: Any = await session.execute(
+            update(EXPERIMENTS)
+            .where(EXPERIMENTS.c.id == eid, EXPERIMENTS.c.version == version)
+            .values(**row, version=version + 1)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentModificationError(
+                name, "the experiment row was changed (or deleted) by another writer."
+            )
+        builder.set_experiment(version + 1, image(row) or ())
+    for key, rows in experiment_level_rows(encoder, experiment, eid).items():
+        rows_image = images(rows)
+        if rows_image == state.tables.get(key):
+            continue
+        table = EXPERIMENT_TABLES[key]
+        condition = table.c.experiment_id == eid
+        if table is RUNNERS:
+            condition = condition & (table.c.trial_index == EXPERIMENT_RUNNER_INDEX)
+        await session.execute(delete(table).where(condition))
+        if rows:
+            await session.execute(insert(table), rows)
+        builder.set_table(key, rows_image)
+
+
+def _plan_trial(
+    plan: SavePlan,
+    builder: StateBuilder,
+    encoder: Encoder,
+    experiment: Experiment,
+    index: int,
+    old: TrialEntry | None,
+) -> None:
+    """Plan the writes of one trial that is new or may have changed."""
+    eid = builder.old.experiment_id
+    trial = experiment.trials[index]
+    history = experiment.data_by_trial.get(index)
+    if old is None:
+        row = plan.add_trial(encoder, trial, eid, history or {})
+        builder.put(index, TrialEntry.of(trial, row, 1, history))
+        return
+    new = old
+    if old.trial is not trial or trial.__dict__ != old.signature:
+        row = encoder.trial_row(trial, eid)
+        row_image = trial_image(row)
+        version = old.version
+        if row_image != old.row:
+            plan.trial_updates.append((row, old.version))
+            version += 1
+        children = children_signature(trial)
+        if children != old.children:
+            plan_children(plan, encoder, trial, eid, old.children)
+        new = TrialEntry(trial, freeze(trial), row_image, children, version, old.data)
+    if history != old.data:
+        plan_data(plan, encoder, eid, index, history or {}, old.data or {})
+        new = replace(new, data=None if history is None else dict(history))
+    if new is not old:
+        builder.put(index, new)
 
 
 async def _save_changes(
@@ -137,74 +207,28 @@ async def _save_changes(
     trial_indices: Iterable[int] | None,
 ) -> ExperimentState:
     """Write what differs from ``state``; returns the new state (``state`` if nothing did)."""
-    eid, name = state.experiment_id, experiment.name or ""
-    version, experiment_image, tables = state.version, state.experiment_row, state.tables
-    wrote = False
+    builder = StateBuilder(state)
     if experiment_level:
-        row = encoder.experiment_row(experiment)
-        if image(row) != state.experiment_row:
-            result: Any = await session.execute(
-                update(EXPERIMENTS)
-                .where(EXPERIMENTS.c.id == eid, EXPERIMENTS.c.version == version)
-                .values(**row, version=version + 1)
-            )
-            if result.rowcount != 1:
-                raise ConcurrentModificationError(
-                    name, "the experiment row was changed (or deleted) by another writer."
-                )
-            version, experiment_image, wrote = version + 1, image(row) or (), True
-        tables = dict(tables)
-        for key, rows in experiment_level_rows(encoder, experiment, eid).items():
-            rows_image = images(rows)
-            if rows_image == state.tables.get(key):
-                continue
-            table = EXPERIMENT_TABLES[key]
-            condition = table.c.experiment_id == eid
-            if table is RUNNERS:
-                condition = condition & (table.c.trial_index == EXPERIMENT_RUNNER_INDEX)
-            await session.execute(delete(table).where(condition))
-            if rows:
-                await session.execute(insert(table), rows)
-            tables[key], wrote = rows_image, True
+        await _save_experiment_level(session, experiment, encoder, state, builder)
     plan = SavePlan()
-    trials = dict(state.trials)
-    all_trials = trial_indices is None
-    for index in experiment.trials if trial_indices is None else trial_indices:
-        trial = experiment.trials[index]
-        history = experiment.data_by_trial.get(index) or {}
-        old = state.trials.get(index)
-        if old is None:
-            trials[index] = trial_state(
-                trial, plan.add_trial(encoder, trial, eid, history), 1, history
-            )
-            continue
-        new = old
-        if old.trial is not trial or live_signature(trial) != old.signature:
-            row = encoder.trial_row(trial, eid)
-            row_image = trial_image(row)
-            trial_version = old.version
-            if row_image != old.row:
-                plan.trial_updates.append((row, old.version))
-                trial_version += 1
-            children = children_signature(trial)
-            if children != old.children:
-                plan_children(plan, encoder, trial, eid, old.children)
-            new = TrialState(
-                trial, frozen_signature(trial), row_image, children, trial_version, old.data
-            )
-        if history != old.data:
-            plan_data(plan, encoder, eid, index, history, old.data)
-            new = replace(new, data=dict(history))
-        if new is not old:
-            trials[index] = new
-    if all_trials:
-        for index in state.trials.keys() - experiment.trials.keys():
-            plan.deleted_trials.append(index)
-            del trials[index]
-    if plan.empty and not wrote:
-        return state
-    await execute_plan(session, plan, eid, name)
-    return ExperimentState(eid, version, experiment_image, tables, trials)
+    if trial_indices is None:
+        changed = state.changed_positions(experiment)
+        if changed is None:  # trials were removed or reordered: check each one
+            removed = [i for i in state.order if i not in experiment.trials]
+            plan.deleted_trials.extend(removed)
+            builder.remove(removed)
+            todo: Iterable[int] = experiment.trials
+        else:
+            todo = [state.order[p] for p in changed] + list(experiment.trials)[len(state.order) :]
+    else:
+        todo = trial_indices
+    for index in todo:
+        position = builder.state.positions.get(index)
+        old = None if position is None else builder.state.entries[position]
+        _plan_trial(plan, builder, encoder, experiment, index, old)
+    if not plan.empty:
+        await execute_plan(session, plan, state.experiment_id, experiment.name or "")
+    return builder.state if builder.changed else state
 
 
 async def _save(

@@ -42,6 +42,7 @@ __all__ = [
     "EXPERIMENT_TABLES",
     "GENERATOR_RUNS",
     "RUNNERS",
+    "TABLES_IN_ORDER",
     "TRIALS",
     "SavePlan",
     "execute_plan",
@@ -61,6 +62,15 @@ EXPERIMENT_TABLES: dict[str, Table] = {
     "parameter_constraints": SQAParameterConstraint.__table__,  # type: ignore[dict-item]
     "metrics": SQAMetric.__table__,  # type: ignore[dict-item]
     "runners": RUNNERS,
+}
+# The tables a trial's rows go to, in foreign-key order (keys of ``SavePlan.inserts``).
+TABLES_IN_ORDER: dict[str, Table] = {
+    "trials": TRIALS,
+    "generator_runs": GENERATOR_RUNS,
+    "arms": ARMS,
+    "abandoned_arms": ABANDONED_ARMS,
+    "runners": RUNNERS,
+    "data": DATA,
 }
 _UPDATED_TRIAL_COLUMNS = [k for k in TRIAL_KEYS if k not in ("experiment_id", "trial_index")]
 
@@ -150,15 +160,7 @@ async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: st
         await session.execute(stmt, plan.data_deletes)
     if plan.trial_updates:
         await _update_trials(session, plan.trial_updates, eid, name)
-    tables = {
-        "trials": TRIALS,
-        "generator_runs": GENERATOR_RUNS,
-        "arms": ARMS,
-        "abandoned_arms": ABANDONED_ARMS,
-        "runners": RUNNERS,
-        "data": DATA,
-    }
-    for key, table in tables.items():
+    for key, table in TABLES_IN_ORDER.items():
         rows = plan.inserts[key]
         if not rows:
             continue

@@ -3,17 +3,20 @@
 The incremental save compares an experiment with its :class:`ExperimentState` (what the last
 successful commit stored) instead of re-reading the database. Rules:
 
-- States live in a registry keyed by ``id(experiment)`` (removed by ``weakref.finalize`` when
-  the experiment is collected), so they take no part in model equality, and per database
-  (the engine URL, password masked), since one experiment may be saved to two databases.
-- A state is replaced only after a successful commit (``bookkeeping never runs ahead of the
-  commit``). A save whose commit outcome is unknown (the commit raised or was cancelled) marks
+- The bookkeeping lives on the experiment as ``_sqa_bookkeeping`` (listed in
+  ``Experiment._eq_exclude``, so it takes no part in equality, and collected with the
+  experiment), with one state per database (the engine URL, password masked), since one
+  experiment may be saved to two databases.
+- A state is replaced only after a successful commit (bookkeeping never runs ahead of the
+  commit). A save whose commit outcome is unknown (the commit raised or was cancelled) marks
   the database *unsure*; the next save then resynchronises: it replaces the stored experiment
   whole if the stored row carries this object's ``instance_token``.
-- Change detection per trial is cheap, so an unchanged 10,000-trial experiment costs little:
-  ``tuple(trial.__dict__.values())`` is compared with a frozen copy made at the last commit,
-  in which plain dicts are deep-copied and lists shallow-copied, and objects are kept by
-  reference. Only trials that differ are encoded again.
+- Change detection must be cheap so that saving one new trial of a 10,000-trial experiment
+  costs little. Per trial the state keeps a *frozen* copy of ``trial.__dict__`` (plain dicts
+  copied, lists shallow-copied, other objects by reference), and the save compares the live
+  ``__dict__`` objects with the frozen ones in one C-level list comparison (values compare by
+  identity first), likewise the per-trial data histories. Only trials that differ are
+  encoded again. The per-trial state is kept in parallel lists in the experiment's trial order.
 
 Assumptions (as on the experimentation platform): generator runs, their arms, runners and
 attached ``Data`` objects are not mutated in place once saved -- replace them instead (a
@@ -23,6 +26,7 @@ replaced object is detected; ``attach_data`` always adds a new time stamp).
 from __future__ import annotations
 
 import copy
+import operator
 import uuid
 import weakref
 from dataclasses import dataclass, field
@@ -31,29 +35,33 @@ from typing import Any
 from aestore.core.base_trial import BaseTrial
 from aestore.core.data import Data
 from aestore.core.experiment import Experiment
-from aestore.storage.sqa_store.encoder import Row, generator_runs_of
+from aestore.storage.sqa_store.encoder import generator_runs_of
 from aestore.storage.sqa_store.sqa_classes import SQATrial
 
 __all__ = [
+    "TRIAL_KEYS",
     "ExperimentState",
     "Registration",
-    "TrialState",
+    "StateBuilder",
+    "TrialEntry",
     "children_signature",
-    "frozen_signature",
+    "forget_stored_experiment",
+    "freeze",
     "image",
     "images",
-    "live_signature",
     "registration",
     "trial_image",
 ]
 
+BOOKKEEPING_ATTRIBUTE = "_sqa_bookkeeping"
 # The columns of a trial row that the state compares (all but the version).
 TRIAL_KEYS = tuple(c.name for c in SQATrial.__table__.columns if c.name != "version")
 
 _ATOMIC = (str, int, float, bool, type(None))
+_vars = operator.attrgetter("__dict__")
 
 
-def _freeze(value: Any) -> Any:
+def _freeze_value(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
         if all(type(v) in _ATOMIC for v in value.values()):
@@ -64,23 +72,18 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def live_signature(trial: BaseTrial) -> tuple[Any, ...]:
-    """The trial's attribute values as they are now (compare with :func:`frozen_signature`)."""
-    return tuple(trial.__dict__.values())
-
-
-def frozen_signature(trial: BaseTrial) -> tuple[Any, ...]:
-    """The trial's attribute values, with containers copied so later mutations show.
+def freeze(trial: BaseTrial) -> dict[str, Any]:
+    """A copy of ``trial.__dict__`` that later in-place changes don't reach.
 
     Example:
         >>> from aestore.samples import make_experiment
         >>> trial = make_experiment(1).trials[0]
-        >>> frozen = frozen_signature(trial)
+        >>> frozen = freeze(trial)
         >>> trial.run_metadata["k"] = 1
-        >>> live_signature(trial) == frozen
+        >>> trial.__dict__ == frozen
         False
     """
-    return tuple(_freeze(v) for v in trial.__dict__.values())
+    return {k: _freeze_value(v) for k, v in trial.__dict__.items()}
 
 
 def children_signature(trial: BaseTrial) -> tuple[Any, ...]:
@@ -92,9 +95,14 @@ def children_signature(trial: BaseTrial) -> tuple[Any, ...]:
     )
 
 
-def image(row: Row | None) -> tuple[Any, ...] | None:
+def image(row: dict[str, Any] | None) -> tuple[Any, ...] | None:
     """A row's values as a tuple (what the state keeps to compare rows)."""
     return None if row is None else tuple(row.values())
+
+
+def images(rows: list[dict[str, Any]]) -> tuple[tuple[Any, ...], ...]:
+    """Images of several rows."""
+    return tuple(tuple(r.values()) for r in rows)
 
 
 def trial_image(row: Any) -> tuple[Any, ...]:
@@ -102,35 +110,174 @@ def trial_image(row: Any) -> tuple[Any, ...]:
     return tuple(row[k] for k in TRIAL_KEYS)
 
 
-def images(rows: list[Row]) -> tuple[tuple[Any, ...], ...]:
-    """Images of several rows."""
-    return tuple(tuple(r.values()) for r in rows)
-
-
 @dataclass
-class TrialState:
+class TrialEntry:
     """What was committed for one trial."""
 
     trial: BaseTrial  # the object saved (a replaced trial object is a change)
-    signature: tuple[Any, ...]
+    signature: dict[str, Any]  # freeze(trial)
     row: tuple[Any, ...]
     children: tuple[Any, ...]
     version: int
-    data: dict[int, Data]  # attach stamp -> the Data object stored
+    data: dict[int, Data] | None  # attach stamp -> the Data object stored
+
+    @classmethod
+    def of(
+        cls, trial: BaseTrial, row: Any, version: int, data: dict[int, Data] | None
+    ) -> TrialEntry:
+        """The entry of a trial just encoded (or read back) as ``row``."""
+        return cls(
+            trial,
+            freeze(trial),
+            trial_image(row),
+            children_signature(trial),
+            version,
+            None if data is None else dict(data),
+        )
 
 
 @dataclass
 class ExperimentState:
-    """What was committed for one experiment in one database."""
+    """What was committed for one experiment in one database.
+
+    Trials are kept in parallel lists (position = order of the last save), so that the
+    unchanged-trial check runs as a handful of C-level list comparisons.
+    """
 
     experiment_id: int
     version: int
     experiment_row: tuple[Any, ...]
     tables: dict[str, tuple[Any, ...]]  # experiment-level child tables: row images
-    trials: dict[int, TrialState] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)  # trial index -> position
+    order: list[int] = field(default_factory=list)
+    objects: list[BaseTrial] = field(default_factory=list)
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    datas: list[dict[int, Data] | None] = field(default_factory=list)
+    entries: list[TrialEntry] = field(default_factory=list)
+
+    def changed_positions(self, experiment: Experiment) -> list[int] | None:
+        """Positions of stored trials that changed; None if trials were removed or reordered.
+
+        Example:
+            >>> # state.changed_positions(experiment) == []  # nothing changed
+        """
+        k = len(self.order)
+        live_order = list(experiment.trials)
+        if live_order[:k] != self.order:
+            return None
+        live = list(experiment.trials.values())[:k]
+        dicts = list(map(_vars, live))
+        datas = list(map(experiment.data_by_trial.get, self.order))
+        if (
+            dicts == self.signatures
+            and datas == self.datas
+            and all(map(operator.is_, live, self.objects))
+        ):
+            return []
+        return [
+            p
+            for p in range(k)
+            if live[p] is not self.objects[p]
+            or dicts[p] != self.signatures[p]
+            or datas[p] != self.datas[p]
+        ]
 
 
-@dataclass
+class StateBuilder:
+    """Builds the state after a save from the one before, copying its lists only once."""
+
+    def __init__(self, old: ExperimentState) -> None:
+        self.old = old
+        self._copied = False
+        self.state = old
+
+    def _copy(self) -> ExperimentState:
+        if not self._copied:
+            o = self.old
+            self.state = ExperimentState(
+                o.experiment_id,
+                o.version,
+                o.experiment_row,
+                dict(o.tables),
+                dict(o.positions),
+                list(o.order),
+                list(o.objects),
+                list(o.signatures),
+                list(o.datas),
+                list(o.entries),
+            )
+            self._copied = True
+        return self.state
+
+    def set_experiment(self, version: int, row: tuple[Any, ...]) -> None:
+        """Record a new experiment row and its version."""
+        state = self._copy()
+        state.version, state.experiment_row = version, row
+
+    def set_table(self, key: str, rows: tuple[Any, ...]) -> None:
+        """Record new rows of an experiment-level table."""
+        self._copy().tables[key] = rows
+
+    def put(self, index: int, entry: TrialEntry) -> None:
+        """Record a trial's entry (replacing the one at its position, or appending)."""
+        state = self._copy()
+        position = state.positions.get(index)
+        if position is None:
+            state.positions[index] = len(state.order)
+            state.order.append(index)
+            state.objects.append(entry.trial)
+            state.signatures.append(entry.signature)
+            state.datas.append(entry.data)
+            state.entries.append(entry)
+        else:
+            state.objects[position] = entry.trial
+            state.signatures[position] = entry.signature
+            state.datas[position] = entry.data
+            state.entries[position] = entry
+
+    def remove(self, indices: list[int]) -> None:
+        """Forget removed trials (rare: the lists are rebuilt)."""
+        state = self._copy()
+        gone = set(indices)
+        keep = [p for p, i in enumerate(state.order) if i not in gone]
+        state.order = [state.order[p] for p in keep]
+        state.objects = [state.objects[p] for p in keep]
+        state.signatures = [state.signatures[p] for p in keep]
+        state.datas = [state.datas[p] for p in keep]
+        state.entries = [state.entries[p] for p in keep]
+        state.positions = {index: p for p, index in enumerate(state.order)}
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was recorded."""
+        return self._copied
+
+
+def new_state(
+    experiment_id: int,
+    version: int,
+    experiment_row: tuple[Any, ...],
+    tables: dict[str, tuple[Any, ...]],
+    entries: dict[int, TrialEntry],
+) -> ExperimentState:
+    """A state holding ``entries`` (trial index -> entry), in that order."""
+    order = list(entries)
+    values = list(entries.values())
+    return ExperimentState(
+        experiment_id,
+        version,
+        experiment_row,
+        tables,
+        {index: p for p, index in enumerate(order)},
+        order,
+        [e.trial for e in values],
+        [e.signature for e in values],
+        [e.data for e in values],
+        values,
+    )
+
+
+@dataclass(eq=False)
 class Registration:
     """Per experiment object: its token and a state per database key."""
 
@@ -139,7 +286,7 @@ class Registration:
     unsure: set[str] = field(default_factory=set)
 
 
-_registry: dict[int, Registration] = {}
+_live_registrations: weakref.WeakSet[Registration] = weakref.WeakSet()
 
 
 def registration(experiment: Experiment, token: str | None = None) -> Registration:
@@ -151,32 +298,14 @@ def registration(experiment: Experiment, token: str | None = None) -> Registrati
         >>> registration(exp) is registration(exp)
         True
     """
-    key = id(experiment)
-    found = _registry.get(key)
+    found: Registration | None = experiment.__dict__.get(BOOKKEEPING_ATTRIBUTE)
     if found is None:
         found = Registration() if token is None else Registration(token=token)
-        _registry[key] = found
-        weakref.finalize(experiment, _registry.pop, key, None)
+        setattr(experiment, BOOKKEEPING_ATTRIBUTE, found)
+        _live_registrations.add(found)
     elif token is not None and not found.states:
         found.token = token
     return found
-
-
-def trial_state(
-    trial: BaseTrial,
-    row: Any,
-    version: int,
-    data: dict[int, Data] | None,
-) -> TrialState:
-    """The state of a trial just encoded as ``row``."""
-    return TrialState(
-        trial=trial,
-        signature=frozen_signature(trial),
-        row=trial_image(row),
-        children=children_signature(trial),
-        version=version,
-        data=dict(data or {}),
-    )
 
 
 def forget_stored_experiment(database: str, experiment_id: int) -> None:
@@ -185,7 +314,7 @@ def forget_stored_experiment(database: str, experiment_id: int) -> None:
     Example:
         >>> forget_stored_experiment("sqlite+aiosqlite:///x.db", 1)
     """
-    for reg in _registry.values():
+    for reg in list(_live_registrations):
         state = reg.states.get(database)
         if state is not None and state.experiment_id == experiment_id:
             del reg.states[database]
