@@ -300,3 +300,29 @@ async def test_writers_of_different_trials_both_succeed(store: str) -> None:
     await save_or_update_trial(mine, mine.trials[2])
     loaded = await load_experiment(experiment.name or "")
     assert [loaded.trials[i].status.name for i in (1, 2)] == ["RUNNING", "RUNNING"]
+
+
+async def test_save_or_update_trial_of_an_unsaved_experiment_stores_it_whole(store: str) -> None:
+    experiment = make_experiment(num_trials=3)
+    await save_or_update_trial(experiment, experiment.trials[1])
+    assert await load_experiment(experiment.name or "") == experiment
+
+
+async def test_one_experiment_saved_to_two_databases_stays_whole_in_both(
+    store: str, tmp_path: Any
+) -> None:
+    experiment = make_experiment(num_trials=2)
+    other = f"sqlite+aiosqlite:///{tmp_path}/other.db"
+    loaded = []
+    for url in (store, other):
+        db.init_engine_and_session_factory(url=url)
+        await db.create_all_tables()
+        await save_experiment(experiment)
+    _add_trial_with_data(experiment)
+    for url in (store, other):
+        db.init_engine_and_session_factory(url=url)
+        await save_experiment(experiment)
+    for url in (store, other):
+        db.init_engine_and_session_factory(url=url)
+        loaded.append(await load_experiment(experiment.name or ""))
+    assert loaded == [experiment, experiment]

@@ -212,14 +212,35 @@ def init_engine_and_session_factory(
         _forget(old)
 
 
+_closing: set[asyncio.Future[Any]] = set()  # dispose() tasks of replaced engines
+
+
 def _forget(settings: _Settings) -> None:
-    pairs = list(settings.by_loop.values())
+    """Drop a replaced configuration's engines, closing their connections where possible."""
+    for loop, (engine, _) in list(settings.by_loop.items()):
+        if loop.is_closed():
+            engine.sync_engine.dispose(close=False)
+        elif loop.is_running():
+            # Close them in the loop that owns them (init is sync: schedule, don't wait).
+            future = asyncio.run_coroutine_threadsafe(engine.dispose(), loop)
+            wrapped = asyncio.wrap_future(future, loop=loop) if _on_loop(loop) else None
+            if wrapped is not None:
+                _closing.add(wrapped)
+                wrapped.add_done_callback(_closing.discard)
+        else:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(engine.dispose())
     if settings.unclaimed is not None:
-        pairs.append(settings.unclaimed)
-    for engine, _ in pairs:
-        engine.sync_engine.dispose(close=False)
+        settings.unclaimed[0].sync_engine.dispose(close=False)  # never connected
     settings.by_loop.clear()
     settings.unclaimed = None
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def _require() -> _Settings:

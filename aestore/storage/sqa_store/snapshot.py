@@ -58,6 +58,7 @@ BOOKKEEPING_ATTRIBUTE = "_sqa_bookkeeping"
 TRIAL_KEYS = tuple(c.name for c in SQATrial.__table__.columns if c.name != "version")
 
 _ATOMIC = (str, int, float, bool, type(None))
+_CONTAINERS = frozenset({dict, list})
 _vars = operator.attrgetter("__dict__")
 
 
@@ -83,7 +84,7 @@ def freeze(trial: BaseTrial) -> dict[str, Any]:
         >>> trial.__dict__ == frozen
         False
     """
-    return {k: _freeze_value(v) for k, v in trial.__dict__.items()}
+    return {k: _freeze_value(v) if type(v) in _CONTAINERS else v for k, v in trial.__dict__.items()}
 
 
 def children_signature(trial: BaseTrial) -> tuple[Any, ...]:
