@@ -128,7 +128,7 @@ class JSONColumns:
 
     Example:
         >>> from aestore.storage.sqa_store.sqa_config import SQAConfig
-        >>> cols = JSONColumns(SQAConfig())
+        >>> cols = SQAConfig().json  # a JSONColumns with the default JSON registries
         >>> cols.loads(cols.dumps({"x": float("nan")}))["x"]
         nan
     """
