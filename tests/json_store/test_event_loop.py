@@ -1,0 +1,194 @@
+"""The event loop keeps running during big saves and loads; small ones stay on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aestore.core import Experiment
+from aestore.samples import make_big_experiment, make_experiment
+from aestore.storage.json_store import load as load_module
+from aestore.storage.json_store import save as save_module
+from aestore.storage.json_store.encoder import experiment_to_document
+from aestore.storage.json_store.load import load_experiment
+from aestore.storage.json_store.save import save_experiment
+from tests.json_store.conftest import junk_files
+
+BIG = 10_000
+
+
+@pytest.fixture(scope="module")
+def big_experiment() -> Experiment:
+    return make_big_experiment(BIG)
+
+
+@pytest.fixture(scope="module")
+def big_file(big_experiment: Experiment, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "big.json"
+    path.write_bytes(experiment_to_document(big_experiment))
+    return path
+
+
+async def longest_stall(operation: Awaitable[Any]) -> tuple[float, float]:
+    """Run ``operation`` while a coroutine ticks every millisecond; return the longest gap
+    between ticks and the operation's duration."""
+    gaps: list[float] = []
+    running = True
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while running:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.005)  # the ticker is running
+    gaps.clear()
+    start = time.perf_counter()
+    await operation
+    duration = time.perf_counter() - start
+    running = False
+    await ticker
+    return max(gaps), duration
+
+
+class ThreadRecorder:
+    """Wraps a function and records the thread each call runs in."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.threads: list[int] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.threads.append(threading.get_ident())
+        return self.fn(*args, **kwargs)
+
+
+# --- the loop keeps ticking ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_saving_a_big_experiment_does_not_stall_the_loop(
+    big_experiment: Experiment, tmp_path: Path
+) -> None:
+    stall, duration = await longest_stall(save_experiment(big_experiment, tmp_path / "e.json"))
+    assert (stall < 0.5 * duration, stall < 0.2) == (True, True), (stall, duration)
+
+
+@pytest.mark.slow
+async def test_loading_a_big_experiment_does_not_stall_the_loop(big_file: Path) -> None:
+    stall, duration = await longest_stall(load_experiment(big_file))
+    assert (stall < 0.5 * duration, stall < 0.2) == (True, True), (stall, duration)
+
+
+# --- where encoding and decoding run ---------------------------------------------------------
+
+SIZES = [pytest.param(1, False, id="1-trial-on-the-loop"), pytest.param(BIG, True, id="big-off")]
+
+
+@pytest.mark.parametrize(("num_trials", "off_loop"), SIZES)
+async def test_encoding_runs_off_the_loop_only_for_big_experiments(
+    big_experiment: Experiment,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    num_trials: int,
+    off_loop: bool,
+) -> None:
+    experiment = big_experiment if num_trials == BIG else make_experiment(num_trials)
+    encode = ThreadRecorder(save_module.experiment_to_document)
+    monkeypatch.setattr(save_module, "experiment_to_document", encode)
+    await save_experiment(experiment, tmp_path / "e.json")
+    assert (encode.threads[0] != threading.get_ident()) == off_loop
+
+
+@pytest.mark.parametrize(("num_trials", "off_loop"), SIZES)
+async def test_decoding_runs_off_the_loop_only_for_big_files(
+    big_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    num_trials: int,
+    off_loop: bool,
+) -> None:
+    path = big_file
+    if num_trials != BIG:
+        path = tmp_path / "small.json"
+        path.write_bytes(experiment_to_document(make_experiment(num_trials)))
+    decode = ThreadRecorder(load_module.experiment_from_document)
+    monkeypatch.setattr(load_module, "experiment_from_document", decode)
+    await load_experiment(path)
+    assert (decode.threads[0] != threading.get_ident()) == off_loop
+
+
+# --- cancelling while the encoder runs in a thread -------------------------------------------
+
+
+class SlowEncoder:
+    """The real encoder, held at its start until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.go = threading.Event()
+        self.finished = threading.Event()
+
+    def __call__(self, *args: Any) -> bytes:
+        self.started.set()
+        self.go.wait(timeout=30)
+        try:
+            return experiment_to_document(*args)
+        finally:
+            self.finished.set()
+
+
+async def cancel_while_encoding(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[SlowEncoder, BaseException | None]:
+    encoder = SlowEncoder()
+    monkeypatch.setattr(save_module, "experiment_to_document", encoder)
+    monkeypatch.setattr(save_module, "OFFLOAD_MIN_SIZE", 0)
+    task = asyncio.create_task(save_experiment(make_experiment(num_trials=5, name="new"), path))
+    await asyncio.to_thread(encoder.started.wait, 30)
+    task.cancel()
+    encoder.go.set()
+    try:
+        await task
+    except BaseException as exc:
+        return encoder, exc
+    return encoder, None
+
+
+@pytest.fixture
+def old_file(tmp_path: Path) -> tuple[Path, bytes]:
+    path = tmp_path / "e.json"
+    path.write_bytes(experiment_to_document(make_experiment(num_trials=2, name="old")))
+    return path, path.read_bytes()
+
+
+async def test_cancel_while_encoding_raises_cancelled(
+    old_file: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, raised = await cancel_while_encoding(old_file[0], monkeypatch)
+    assert isinstance(raised, asyncio.CancelledError)
+
+
+async def test_cancel_while_encoding_returns_only_once_the_encoder_stopped(
+    old_file: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoder, _ = await cancel_while_encoding(old_file[0], monkeypatch)
+    assert encoder.finished.is_set()
+
+
+async def test_cancel_while_encoding_never_writes_the_file(
+    old_file: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, before = old_file
+    await cancel_while_encoding(path, monkeypatch)
+    await asyncio.sleep(0.05)  # any write still pending would land by now
+    assert (path.read_bytes() == before, junk_files(path.parent, {path.name})) == (True, [])
