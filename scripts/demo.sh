@@ -4,5 +4,5 @@
 # Extra arguments go to `aestore demo` (see `aestore demo --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q --disable-pip-version-check -e . >/dev/null
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e . >/dev/null
 exec python3 -m aestore demo "$@"
