@@ -76,9 +76,7 @@ def object_from_json(
     try:
         return context.value(obj)
     except DecodeFailure as failure:
-        raise failure.error_class(failure.message, path=_path(obj, failure)) from (
-            failure.__cause__
-        )
+        raise _translate(failure, obj, None) from failure.__cause__
 
 
 def experiment_from_document(
@@ -135,9 +133,7 @@ def _experiment_from_document(
     try:
         experiment = context.value(document)
     except DecodeFailure as failure:
-        raise failure.error_class(
-            failure.message, filepath=filepath, path=_path(document, failure)
-        ) from failure.__cause__
+        raise _translate(failure, document, filepath) from failure.__cause__
     if not isinstance(experiment, Experiment):
         raise JSONDecodeError(
             "Not an aestore experiment document: its top-level object is a "
@@ -153,6 +149,14 @@ def _describe_json(value: Any) -> str:
     return {list: "a list", str: "a string", bool: "a boolean", int: "a number"}.get(
         type(value), "null" if value is None else "a number"
     )
+
+
+def _translate(
+    failure: DecodeFailure, root: Any, filepath: str | os.PathLike[str] | None
+) -> JSONDecodeError:
+    """The public error for ``failure``, with the path from the document's root."""
+    message = failure.message[:1].upper() + failure.message[1:]
+    return failure.error_class(message, filepath=filepath, path=_path(root, failure))
 
 
 def _path(root: Any, failure: DecodeFailure) -> str | None:
@@ -247,7 +251,7 @@ class DecodeContext:
                 raise DecodeFailure(
                     f"Unknown __type {name!r}: nothing of that name is in the decoder registry. "
                     f"If {name} is your own class, register it before loading: "
-                    f"DECODER_REGISTRY[{name!r}] = {name} with its class_to_dict in "
+                    f'DECODER_REGISTRY["{name}"] = {name} with its class_to_dict in '
                     f"ENCODER_REGISTRY, or register_class({name}) "
                     "(both in aestore.storage.json_store.registry)"
                 )
@@ -259,14 +263,18 @@ class DecodeContext:
 
 # --- the format's own tags -----------------------------------------------------------------
 
+# One shared object per value: a decoded NaN is then equal to itself inside containers
+# (``{"x": nan} == {"x": nan}`` compares by identity first), as the one float object the
+# original held was; the model compares arm parameters this way when it re-links arms.
 _NONFINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 
 
 def _float_from_json(d: dict[str, Any], ctx: DecodeContext) -> float:
     text = d["value"]
-    if text not in _NONFINITE:
+    value = _NONFINITE.get(text) if type(text) is str else None
+    if value is None:
         raise DecodeFailure(f'{text!r} is not "nan", "inf" or "-inf"', "value")
-    return float(text)
+    return value
 
 
 def _tuple_from_json(d: dict[str, Any], ctx: DecodeContext) -> tuple[Any, ...]:

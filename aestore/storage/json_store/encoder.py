@@ -72,15 +72,17 @@ def dumps(
         >>> dumps({"x": float("nan"), "t": (1, 2)})
         b'{"x":{"__type":"float","value":"nan"},"t":{"__type":"tuple","items":[1,2]}}'
     """
-    if type(obj) not in encoder_registry:
-        obj = to_json_safe(obj)
+    default = _make_default(encoder_registry, class_encoder_registry)
     try:
-        return orjson.dumps(
-            obj, default=_make_default(encoder_registry, class_encoder_registry), option=_OPTIONS
-        )
-    except orjson.JSONEncodeError as err:
+        # The top-level object is encoded here: orjson would write a registered enum (or
+        # a free-form value) natively instead of asking ``default``.
+        top = default(obj) if type(obj) in encoder_registry else to_json_safe(obj)
+        return orjson.dumps(top, default=default, option=_OPTIONS)
+    except Exception as err:
         # Encode again in Python to find where it failed; it raises with the path.
         object_to_json(obj, encoder_registry, class_encoder_registry)
+        if isinstance(err, JSONEncodeError):
+            raise
         cause = err.__cause__
         if isinstance(cause, JSONEncodeError):
             raise cause from cause.__cause__
