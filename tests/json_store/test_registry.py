@@ -326,3 +326,23 @@ def test_users_experiment_encoder_still_gets_a_format_version(registry: JSONRegi
     document = experiment_to_document(experiment, registry.encoders)
     assert orjson.loads(document)["format_version"] == 1
     assert experiment_from_document(document) == experiment
+
+
+def test_runner_that_is_no_runner_subclass_round_trips(registry: JSONRegistry) -> None:
+    """The model takes any object as a runner, so the decoder does too."""
+
+    class Deployer:
+        def __init__(self, cluster: str) -> None:
+            self.cluster = cluster
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Deployer) and other.cluster == self.cluster
+
+        __hash__ = None  # type: ignore[assignment]
+
+    registry.register_class(Deployer)
+    experiment = make_experiment(1)
+    experiment.runner = Deployer("eu")  # type: ignore[assignment]
+    experiment.trials[0].runner = Deployer("us")  # type: ignore[assignment]
+    document = experiment_to_document(experiment, registry.encoders)
+    assert experiment_from_document(document, registry.decoders) == experiment

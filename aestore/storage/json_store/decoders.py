@@ -160,9 +160,18 @@ def _object(d: dict[str, Any], field: str, cls: type | tuple[type, ...], ctx: De
     value = d[field]
     decoded = None if value is None else ctx.value(value)
     if not isinstance(decoded, cls):
-        names = cls.__name__ if isinstance(cls, type) else " or ".join(c.__name__ for c in cls)
+        classes = (cls,) if isinstance(cls, type) else cls
+        names = " or ".join("null" if c is _OPTIONAL else f"a {c.__name__}" for c in classes)
         raise DecodeFailure(f"expected {names}, got {_json_type(decoded)}", field)
     return decoded
+
+
+def _any_object(d: dict[str, Any], field: str, ctx: DecodeContext) -> Any:
+    """The object in field ``field`` (or None), whatever its class."""
+    value = d[field]
+    if value is not None and (type(value) is not dict or TYPE_KEY not in value):
+        raise DecodeFailure(f"expected an object or null, got {_json_type(value)}", field)
+    return None if value is None else ctx.value(value)
 
 
 def _objects(d: dict[str, Any], field: str, cls: type, ctx: DecodeContext) -> list[Any]:
@@ -205,7 +214,7 @@ def experiment_from_json(d: dict[str, Any], ctx: DecodeContext) -> Experiment:
         name=_str_or_none(d["name"], "name"),
         optimization_config=_object(d, "optimization_config", (OptimizationConfig, _OPTIONAL), ctx),
         tracking_metrics=_objects(d, "tracking_metrics", Metric, ctx),
-        runner=_object(d, "runner", (Runner, _OPTIONAL), ctx),
+        runner=_any_object(d, "runner", ctx),  # the model takes any runner object
         status_quo=_object(d, "status_quo", (Arm, _OPTIONAL), ctx),
         description=_str_or_none(d["description"], "description"),
         is_test=d["is_test"],
@@ -347,7 +356,7 @@ def _add_data(experiment: Experiment, entries: list[Any], ctx: DecodeContext) ->
 
 # --- trials --------------------------------------------------------------------------------
 
-_STATUSES = TrialStatus.__members__
+_STATUSES = dict(TrialStatus.__members__)
 _TRIAL_TIMES = ("time_created", "time_staged", "time_run_started", "time_completed")
 
 
@@ -369,7 +378,7 @@ def _base_trial_fields(d: dict[str, Any], ctx: DecodeContext) -> dict[str, Any]:
         "run_metadata": _dict(d, "run_metadata", ctx),
         "stop_metadata": _dict(d, "stop_metadata", ctx),
         "properties": _dict(d, "properties", ctx),
-        "runner": None if runner is None else _object(d, "runner", Runner, ctx),
+        "runner": None if runner is None else _any_object(d, "runner", ctx),
         "failed_reason": d["failed_reason"],
         "abandoned_reason": d["abandoned_reason"],
         "time_created": None,
@@ -397,7 +406,7 @@ def trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> Trial:
             )
     fields["generator_run"] = generator_run
     trial = Trial.__new__(Trial)
-    trial.__dict__.update(fields)
+    trial.__dict__ = fields  # the decoded fields are the new object's state (no copy)
     return trial
 
 
@@ -409,7 +418,7 @@ def batch_trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> BatchTrial:
     fields["_status_quo"] = _object(d, "status_quo", (Arm, _OPTIONAL), ctx)
     fields["_status_quo_weight"] = ctx.value(d["status_quo_weight"])
     trial = BatchTrial.__new__(BatchTrial)
-    trial.__dict__.update(fields)
+    trial.__dict__ = fields  # the decoded fields are the new object's state (no copy)
     return trial
 
 
@@ -473,7 +482,7 @@ def generator_run_from_json(d: dict[str, Any], ctx: DecodeContext) -> GeneratorR
     if d["search_space"] is not None:
         fields["search_space"] = _object(d, "search_space", SearchSpace, ctx)
     run = GeneratorRun.__new__(GeneratorRun)
-    run.__dict__.update(fields)
+    run.__dict__ = fields
     return run
 
 
