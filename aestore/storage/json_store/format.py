@@ -31,8 +31,18 @@ numpy scalar                      the plain Python number (``.item()``)
 
 *Typed* fields of the model, whose type the decoder knows, skip the tags: a trial's
 ``time_created`` is a bare ISO 8601 string (naive or with its UTC offset, microseconds
-exact), its ``status`` a bare enum name. Maps with int keys (``experiment.trials``,
-``data_by_trial``) are written as lists by the experiment's encoder.
+exact), its ``status`` a bare enum name. The experiment's int-keyed maps are written
+without int keys: ``trials`` as a list (each trial holds its index), ``data_by_trial`` as one
+columnar log of every attachment::
+
+    "data_by_trial": {"trial_index": [0, 0, 1], "timestamp": [<µs>, <µs>, <µs>],
+                      "num_rows": [2, 1, 2],
+                      "columns": {"trial_index": [...], "arm_name": [...], "metric_name": [...],
+                                  "mean": [...], "sem": [...], "n": [...]}}
+
+(one entry per attachment, then the rows of all of them in order; optional columns holding
+only None are left out). Data of a subclass or with columns of its own is written as
+``[[trial_index, [[timestamp, {"__type": "Data", ...}], ...]], ...]`` instead.
 
 ``format_version`` is :data:`FORMAT_VERSION`; readers refuse newer versions.
 
