@@ -11,16 +11,17 @@ parameters, 2 metrics with data), each timed as the median of several repeats:
   loaded with ``json.loads`` and ``object_from_json``.
 
 Timings keep the interpreter's default GC settings (``timeit`` would switch GC off, which
-flatters code that allocates many objects). A second table times a whole
-``asyncio.run(save_experiment(...))`` of a 1-trial experiment against a synchronous
-write + fsync + replace of the same bytes.
+flatters code that allocates many objects); a ``gc.collect()`` before each timed operation
+gives each the same starting point, and the operations are interleaved run after run. A last
+line times a whole ``asyncio.run(save_experiment(...))`` of a 1-trial experiment against a
+synchronous write + fsync + replace of the same bytes.
 
 Usage::
 
     python benchmarks/bench_json.py                  # 10, 100, 1000, 10000 trials
     python benchmarks/bench_json.py --quick          # smoke run: small sizes, few repeats
     python benchmarks/bench_json.py --sizes 1000,10000 --repeats 9
-    python benchmarks/bench_json.py --profile 10000  # cProfile one save and one load
+    python benchmarks/bench_json.py --profile 10000  # time the phases, cProfile the codec
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -131,28 +133,45 @@ def fmt_size(num_bytes: int) -> str:
 
 
 def bench_size(num_trials: int, repeats: int, folder: str) -> dict[str, Any]:
+    """Median times of the six operations at one size.
+
+    The operations are interleaved, run after run, so that a drifting machine (other
+    processes, fsync latency) affects ours and the baselines alike.
+    """
     experiment = make_big_experiment(num_trials)
     encoded = object_to_json(experiment, ENCODER_REGISTRY, CLASS_ENCODER_REGISTRY)
     ours_path = os.path.join(folder, f"ours_{num_trials}.json")
     floor_path = os.path.join(folder, f"floor_{num_trials}.json")
     naive_path = os.path.join(folder, f"naive_{num_trials}.json")
-
-    async def ours() -> tuple[float, float]:
-        save = await median_seconds_async(lambda: save_experiment(experiment, ours_path), repeats)
-        load = await median_seconds_async(lambda: load_experiment(ours_path), repeats)
-        return save, load
-
-    ours_save, ours_load = asyncio.run(ours())
-    result = {
-        "trials": num_trials,
-        "bytes": os.path.getsize(ours_path),
-        "ours_save": ours_save,
-        "floor_save": median_seconds(lambda: floor_save(encoded, floor_path), repeats),
-        "naive_save": median_seconds(lambda: naive_save(experiment, naive_path), repeats),
-        "ours_load": ours_load,
-        "floor_load": median_seconds(lambda: floor_load(floor_path), repeats),
-        "naive_load": median_seconds(lambda: naive_load(naive_path), repeats),
+    operations: dict[str, Callable[[], object]] = {
+        "ours_save": lambda: save_experiment(experiment, ours_path),
+        "floor_save": lambda: floor_save(encoded, floor_path),
+        "naive_save": lambda: naive_save(experiment, naive_path),
+        "ours_load": lambda: load_experiment(ours_path),
+        "floor_load": lambda: floor_load(floor_path),
+        "naive_load": lambda: naive_load(naive_path),
     }
+
+    async def run_all() -> dict[str, float]:
+        times: dict[str, list[float]] = {name: [] for name in operations}
+        for run in range(repeats + 1):  # the first run warms up and is not counted
+            for name, operation in operations.items():
+                # Same GC state for every operation: otherwise one operation's garbage and
+                # the collector's bookkeeping decide when the next one pays a full collection.
+                gc.collect()
+                start = time.perf_counter()
+                outcome = operation()
+                if asyncio.iscoroutine(outcome):
+                    outcome = await outcome
+                elapsed = time.perf_counter() - start
+                # Drop the loaded experiment now: a bigger heap makes every later GC slower.
+                del outcome
+                if run:
+                    times[name].append(elapsed)
+        return {name: statistics.median(values) for name, values in times.items()}
+
+    result: dict[str, Any] = asyncio.run(run_all())
+    result.update(trials=num_trials, bytes=os.path.getsize(ours_path))
     return result
 
 
