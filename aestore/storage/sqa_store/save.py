@@ -19,6 +19,7 @@ trip per row. Two writers inserting the same trial index collide on the primary 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -37,6 +38,8 @@ from aestore.exceptions import (
 )
 from aestore.storage.sqa_store.db import database_key, session_scope
 from aestore.storage.sqa_store.encoder import Encoder, Row
+from aestore.storage.sqa_store.retry import get_retry_policy, is_transient, retries_exhausted
+from aestore.storage.sqa_store.save_gate import save_gate
 from aestore.storage.sqa_store.save_plan import (
     EXPERIMENT_TABLES,
     EXPERIMENTS,
@@ -205,8 +208,8 @@ async def _save_changes(
     state: ExperimentState,
     experiment_level: bool,
     trial_indices: Iterable[int] | None,
-) -> ExperimentState:
-    """Write what differs from ``state``; returns the new state (``state`` if nothing did)."""
+) -> StateBuilder:
+    """Write what differs from ``state``; returns what was recorded (nothing if nothing did)."""
     builder = StateBuilder(state)
     if experiment_level:
         await _save_experiment_level(session, experiment, encoder, state, builder)
@@ -228,7 +231,59 @@ async def _save_changes(
         _plan_trial(plan, builder, encoder, experiment, index, old)
     if not plan.empty:
         await execute_plan(session, plan, state.experiment_id, experiment.name or "")
-    return builder.state if builder.changed else state
+    return builder
+
+
+class _Attempt:
+    """Where one attempt of a save got to: a failure while committing has unknown outcome."""
+
+    committing = False
+
+
+async def _save_once(
+    experiment: Experiment,
+    encoder: Encoder,
+    key: str,
+    experiment_level: bool,
+    trial_indices: list[int] | None,
+    attempt: _Attempt,
+) -> bool:
+    """One transaction of a save; False if it turned out to need the gate exclusively."""
+    reg = registration(experiment)
+    gate = save_gate(reg, key)
+    whole = reg.states.get(key) is None or key in reg.unsure
+    exclusive = whole or trial_indices is None
+    hold = gate.exclusive() if exclusive else gate.shared(trial_indices or (), experiment_level)
+    async with hold:
+        state = reg.states.get(key)
+        whole = state is None or key in reg.unsure
+        if whole and not exclusive:
+            return False  # another save's commit failed meanwhile: resynchronise alone
+        attempt.committing = False
+        try:
+            async with session_scope() as session:
+                if state is None or whole:
+                    whole_state = await _save_whole(session, experiment, encoder, reg.token)
+                    attempt.committing = True
+                else:
+                    builder = await _save_changes(
+                        session, experiment, encoder, state, experiment_level, trial_indices
+                    )
+                    attempt.committing = builder.changed
+        except BaseException:
+            if attempt.committing:
+                # The commit raised or was cancelled: we can't know whether it happened,
+                # and the next save resynchronises.
+                reg.unsure.add(key)
+            raise
+        attempt.committing = False
+        # No await from here on: the bookkeeping changes at once, after the commit.
+        if state is None or whole:
+            reg.states[key] = whole_state
+            reg.unsure.discard(key)
+        elif builder.changed:
+            reg.states[key] = builder.merge_into(reg.states.get(key))
+    return True
 
 
 async def _save(
@@ -237,22 +292,27 @@ async def _save(
     experiment_level: bool = True,
     trial_indices: Sequence[int] | None = None,
 ) -> None:
+    """Save in one transaction, run again after transient errors (see ``retry``)."""
     key = database_key()
-    reg = registration(experiment)
-    state = reg.states.get(key)
-    async with session_scope() as session:
-        if state is None or key in reg.unsure:
-            new_state = await _save_whole(session, experiment, encoder, reg.token)
-        else:
-            new_state = await _save_changes(
-                session, experiment, encoder, state, experiment_level, trial_indices
-            )
-        if new_state is not state:
-            # The commit runs as the block exits: if it fails or is cancelled we can't know
-            # whether it happened, and the next save resynchronises.
-            reg.unsure.add(key)
-    reg.states[key] = new_state
-    reg.unsure.discard(key)
+    indices = None if trial_indices is None else sorted(set(trial_indices))
+    policy = get_retry_policy()
+    failures = 0
+    attempt = _Attempt()
+    while True:
+        try:
+            if await _save_once(experiment, encoder, key, experiment_level, indices, attempt):
+                return
+            continue
+        except Exception as err:
+            if attempt.committing or not is_transient(err):
+                raise
+            failures += 1
+            if failures > policy.max_retries:
+                exhausted = retries_exhausted(err, failures, experiment.name)
+                if exhausted is err:
+                    raise
+                raise exhausted from err
+        await asyncio.sleep(policy.delay(failures))
 
 
 def _encoder(config: SQAConfig | None) -> Encoder:

@@ -128,6 +128,7 @@ async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: st
     e: Any = bindparam("e")
     t: Any = bindparam("t")
     if plan.deleted_trials:
+        plan.deleted_trials.sort()
         await session.execute(
             delete(TRIALS).where(
                 TRIALS.c.experiment_id == eid, TRIALS.c.trial_index.in_(plan.deleted_trials)
@@ -206,7 +207,8 @@ async def _update_trials(
             "b_nv": version + 1,
             **{f"v_{col}": row[col] for col in _UPDATED_TRIAL_COLUMNS},
         }
-        for row, version in updates
+        # Ascending trial index: every writer takes the trials' row locks in one order.
+        for row, version in sorted(updates, key=lambda u: u[0]["trial_index"])
     ]
     dialect = session.get_bind().dialect
     if len(params) > 1 and dialect.supports_sane_multi_rowcount:

@@ -191,6 +191,11 @@ class StateBuilder:
         self.old = old
         self._copied = False
         self.state = old
+        # What this save changed, to replay onto the state of the moment it commits.
+        self._experiment: tuple[int, tuple[Any, ...]] | None = None
+        self._tables: dict[str, tuple[Any, ...]] = {}
+        self._puts: dict[int, TrialEntry] = {}
+        self._removed: list[int] = []
 
     def _copy(self) -> ExperimentState:
         if not self._copied:
@@ -214,14 +219,17 @@ class StateBuilder:
         """Record a new experiment row and its version."""
         state = self._copy()
         state.version, state.experiment_row = version, row
+        self._experiment = (version, row)
 
     def set_table(self, key: str, rows: tuple[Any, ...]) -> None:
         """Record new rows of an experiment-level table."""
         self._copy().tables[key] = rows
+        self._tables[key] = rows
 
     def put(self, index: int, entry: TrialEntry) -> None:
         """Record a trial's entry (replacing the one at its position, or appending)."""
         state = self._copy()
+        self._puts[index] = entry
         position = state.positions.get(index)
         if position is None:
             state.positions[index] = len(state.order)
@@ -239,6 +247,7 @@ class StateBuilder:
     def remove(self, indices: list[int]) -> None:
         """Forget removed trials (rare: the lists are rebuilt)."""
         state = self._copy()
+        self._removed.extend(indices)
         gone = set(indices)
         keep = [p for p, i in enumerate(state.order) if i not in gone]
         state.order = [state.order[p] for p in keep]
@@ -252,6 +261,44 @@ class StateBuilder:
     def changed(self) -> bool:
         """Whether anything was recorded."""
         return self._copied
+
+    def merge_into(self, current: ExperimentState | None) -> ExperimentState:
+        """The state after this save's commit, ``current`` being the state at that moment.
+
+        Saves of other trials may have committed since this one started (they run
+        concurrently): their entries are in ``current`` and must stay, so this save's changes
+        are replayed onto ``current`` instead of replacing it with a copy of ``self.old``.
+
+        Example:
+            >>> # reg.states[key] = builder.merge_into(reg.states.get(key))
+        """
+        if current is None or current is self.old or not self._copied:
+            return self.state if current is None or current is self.old else current
+        if current.experiment_id != self.old.experiment_id:
+            return current  # stored anew meanwhile: that state is the newer one
+        merged = StateBuilder(current)
+        if self._experiment is not None:
+            merged.set_experiment(*self._experiment)
+        for key, rows in self._tables.items():
+            merged.set_table(key, rows)
+        if self._removed:
+            merged.remove(self._removed)
+        appended = False
+        for index, entry in self._puts.items():
+            appended = appended or index not in merged.state.positions
+            merged.put(index, entry)
+        state = merged.state
+        if appended and state.order != sorted(state.order):
+            # Concurrent saves of new trials committed out of index order: keep the lists in
+            # trial order, so that the unchanged-trials check stays on its fast path.
+            ranked = sorted(range(len(state.order)), key=state.order.__getitem__)
+            state.order = [state.order[p] for p in ranked]
+            state.objects = [state.objects[p] for p in ranked]
+            state.signatures = [state.signatures[p] for p in ranked]
+            state.datas = [state.datas[p] for p in ranked]
+            state.entries = [state.entries[p] for p in ranked]
+            state.positions = {index: p for p, index in enumerate(state.order)}
+        return state
 
 
 def new_state(
