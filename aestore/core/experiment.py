@@ -67,7 +67,9 @@ class Experiment(Base):
         # Data attached per trial: {trial_index: {attach timestamp (µs since epoch): Data}}.
         self.data_by_trial: dict[int, dict[int, Data]] = {}
         self.arms_by_name: dict[str, Arm] = {}
-        self._arms_by_signature: dict[str, Arm] = {}
+        # Built on first need (an unnamed arm to name): decoders restore named arms only and
+        # skip hashing every arm's parameters.
+        self._arms_by_signature: dict[str, Arm] | None = None
         self.tracking_metrics: dict[str, Metric] = {}
         for metric in tracking_metrics or ():
             self.add_tracking_metric(metric)
@@ -194,11 +196,13 @@ class Experiment(Base):
         named: list[Arm] = []
         added_names: list[str] = []
         added_signatures: list[str] = []
+        by_signature = self._arms_by_signature
         try:
             for number, arm in enumerate(arms, start=first_number):
-                signature = arm.signature
                 if not arm.has_name:
-                    known = self._arms_by_signature.get(signature)
+                    if by_signature is None:
+                        by_signature = self._signature_index()
+                    known = by_signature.get(arm.signature)
                     if known is not None and values_equal(known.parameters, arm.parameters):
                         arm.name = known.name  # type: ignore[assignment]
                     else:
@@ -215,17 +219,29 @@ class Experiment(Base):
                         f"Arm name {name!r} is already used by an arm with other parameters "
                         f"in experiment {self.name!r}."
                     )
-                if signature not in self._arms_by_signature:
-                    self._arms_by_signature[signature] = arm
-                    added_signatures.append(signature)
+                if by_signature is not None:
+                    signature = arm.signature
+                    if signature not in by_signature:
+                        by_signature[signature] = arm
+                        added_signatures.append(signature)
         except BaseException:
             for arm in named:
                 arm._name = None
             for name in added_names:
                 del self.arms_by_name[name]
             for signature in added_signatures:
-                del self._arms_by_signature[signature]
+                assert by_signature is not None
+                del by_signature[signature]
             raise
+
+    def _signature_index(self) -> dict[str, Arm]:
+        """Known arms by parameter signature (the first arm of each), built once."""
+        if self._arms_by_signature is None:
+            index: dict[str, Arm] = {}
+            for arm in self.arms_by_name.values():
+                index.setdefault(arm.signature, arm)
+            self._arms_by_signature = index
+        return self._arms_by_signature
 
     # --- data --------------------------------------------------------------------------------
 

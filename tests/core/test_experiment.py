@@ -352,3 +352,20 @@ def test_ten_thousand_trials_with_data_build_quickly() -> None:
     exp.attach_data(Data(rows))
     assert (exp.num_trials, len(exp.lookup_data())) == (10_000, 10_000)
     assert time.perf_counter() - start < 3.0
+
+
+def test_signature_index_built_lazily_still_reuses_known_arm_names() -> None:
+    from aestore.core import Arm, Experiment, GeneratorRun, ParameterType, RangeParameter
+    from aestore.core import SearchSpace as _SearchSpace
+
+    experiment = Experiment(
+        _SearchSpace([RangeParameter("x", ParameterType.FLOAT, 0.0, 1.0)]), name="lazy"
+    )
+    first = experiment.new_trial(GeneratorRun([Arm({"x": 0.25})]))
+    experiment._arms_by_signature = None  # as a decoder leaves it
+    again = experiment.new_trial(GeneratorRun([Arm({"x": 0.25})]))
+    other = experiment.new_trial(GeneratorRun([Arm({"x": 0.5})]))
+    assert first.arm is not None and again.arm is not None and other.arm is not None
+    assert again.arm.name == first.arm.name == "0_0"
+    assert other.arm.name == "2_0"
+    assert experiment._arms_by_signature is not None

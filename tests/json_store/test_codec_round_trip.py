@@ -112,8 +112,9 @@ def test_loaded_arm_indexes_are_rebuilt(sample: str, registry: JSONRegistry) -> 
     experiment = ALL_SAMPLES[sample]()
     loaded = decode(encode(experiment, registry), registry)
     assert loaded.arms_by_name == experiment.arms_by_name
-    assert loaded._arms_by_signature.keys() == experiment._arms_by_signature.keys()
-    for signature, arm in loaded._arms_by_signature.items():
+    index = loaded._signature_index()
+    assert index.keys() == experiment._signature_index().keys()
+    for signature, arm in index.items():
         assert arm.signature == signature
         assert loaded.arms_by_name[arm.name or ""] is arm
 
