@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 
 from aestore.exceptions import ExperimentNotFoundError
 from aestore.storage.sqa_store.db import database_key, session_scope
+from aestore.storage.sqa_store.retry import run_with_retries
 from aestore.storage.sqa_store.save_plan import EXPERIMENTS
 from aestore.storage.sqa_store.snapshot import forget_stored_experiment
 
@@ -22,13 +23,20 @@ async def delete_experiment(experiment_name: str) -> None:
         >>> # await delete_experiment("old_experiment")
     """
     key = database_key()
-    async with session_scope() as session:
-        eid = (
-            await session.execute(
-                select(EXPERIMENTS.c.id).where(EXPERIMENTS.c.name == experiment_name)
-            )
-        ).scalar_one_or_none()
-        if eid is None:
-            raise ExperimentNotFoundError(experiment_name)
-        await session.execute(delete(EXPERIMENTS).where(EXPERIMENTS.c.id == eid))
+
+    async def delete_rows() -> int:
+        async with session_scope() as session:
+            eid = (
+                await session.execute(
+                    select(EXPERIMENTS.c.id).where(EXPERIMENTS.c.name == experiment_name)
+                )
+            ).scalar_one_or_none()
+            if eid is None:
+                raise ExperimentNotFoundError(experiment_name)
+            await session.execute(delete(EXPERIMENTS).where(EXPERIMENTS.c.id == eid))
+            return int(eid)
+
+    # Run again after a deadlock or a dropped connection (a retry after a commit that did
+    # happen finds no experiment and says so).
+    eid = await run_with_retries(delete_rows, experiment_name)
     forget_stored_experiment(key, eid)

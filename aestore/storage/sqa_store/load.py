@@ -23,6 +23,7 @@ from aestore.exceptions import ExperimentNotFoundError
 from aestore.storage.sqa_store.base_decoder import Decoder, StoredRows
 from aestore.storage.sqa_store.db import database_key, session_scope
 from aestore.storage.sqa_store.encoder import Encoder
+from aestore.storage.sqa_store.retry import run_with_retries
 from aestore.storage.sqa_store.save import experiment_level_rows
 from aestore.storage.sqa_store.save_plan import (
     ABANDONED_ARMS,
@@ -161,8 +162,12 @@ async def load_experiment_with_decoder(
         >>> # exp = await load_experiment_with_decoder("exp", Decoder(SQAConfig(...)))
     """
     key = database_key()
-    async with session_scope() as session:
-        rows = await read_rows(session, experiment_name, reduced_state)
+
+    async def read() -> StoredRows:
+        async with session_scope() as session:
+            return await read_rows(session, experiment_name, reduced_state)
+
+    rows = await run_with_retries(read, experiment_name)
     with gc_paused():
         experiment = decoder.experiment_from_rows(rows)
         state = _stored_state(experiment, rows, Encoder(decoder.config))
