@@ -13,8 +13,36 @@ experiment; later saves compare with the state of the last commit:
 - data: rows of new attach stamps are inserted.
 
 New rows of a table go in one bulk ``insert(table)`` executemany; nothing is written one round
-trip per row. Two writers inserting the same trial index collide on the primary key
-``(experiment_id, trial_index)``: the loser gets :class:`ConcurrentModificationError`.
+trip per row.
+
+Concurrency, in one process: many coroutines may save trials of one experiment object at once
+(``save_or_update_trial`` from a runner coroutine per trial). A
+:class:`~aestore.storage.sqa_store.save_gate.SaveGate` lets saves of different trials run
+concurrently and orders the rest (two saves of one trial, the experiment row, whole-experiment
+saves); each save's bookkeeping changes are merged into the state of the moment it commits, so
+concurrent saves never drop each other's entries.
+
+Concurrency, across processes: a stale copy never silently wins. A changed trial is written
+only if its stored ``version`` is the one this copy read (a trial another writer marked
+FAILED cannot be marked COMPLETED by a stale copy), and two writers inserting the same trial
+index collide on the primary key ``(experiment_id, trial_index)``. The loser gets
+:class:`ConcurrentModificationError` naming the experiment and trial, and nothing of its
+transaction is stored. The supported way for worker processes to add trials to one
+experiment is to reload and redo the change::
+
+    experiment = await load_experiment(name)
+    while True:
+        trial = experiment.new_trial(generator_run)     # next index of this copy
+        try:
+            await save_or_update_trial(experiment, trial)
+            break
+        except ConcurrentModificationError:
+            experiment = await load_experiment(name)    # another worker took the index
+
+(save each new trial at once, before running it: once stored, its index is the worker's.)
+Deadlocks, lock wait timeouts and dropped connections are retried, the whole transaction
+again (see :mod:`~aestore.storage.sqa_store.retry`); row locks are taken in one order: the
+experiment row, then trials by ascending index.
 """
 
 from __future__ import annotations
