@@ -265,7 +265,7 @@ def profile(num_trials: int, folder: str, repeats: int) -> None:
     """Where a save's and a load's time goes: the phases timed apart, then cProfile of the codec.
 
     Encoding and decoding run in the I/O thread pool, which cProfile (one thread) would not
-    see, so they are profiled here as the pool runs them: synchronously, with the GC paused.
+    see, so they are profiled here synchronously, as the pool runs them.
     """
     experiment = make_big_experiment(num_trials)
     path = os.path.join(folder, "profiled.json")
@@ -273,10 +273,10 @@ def profile(num_trials: int, folder: str, repeats: int) -> None:
     resolved = files.resolve_path(path)
 
     def encode() -> bytes:
-        return files.call_without_gc(experiment_to_document, experiment)
+        return experiment_to_document(experiment)
 
     def decode() -> Any:
-        return files.call_without_gc(experiment_from_document, document)
+        return experiment_from_document(document)
 
     async def async_phases() -> dict[str, float]:
         return {
@@ -291,8 +291,8 @@ def profile(num_trials: int, folder: str, repeats: int) -> None:
         }
 
     phases = asyncio.run(async_phases())
-    phases["  encode (experiment_to_document, GC paused)"] = median_seconds(encode, repeats)
-    phases["  decode (experiment_from_document, GC paused)"] = median_seconds(decode, repeats)
+    phases["  encode (experiment_to_document)"] = median_seconds(encode, repeats)
+    phases["  decode (experiment_from_document)"] = median_seconds(decode, repeats)
     phases["floor: orjson.loads"] = median_seconds(lambda: orjson.loads(document), repeats)
     print(f"## Phases, {num_trials:,} trials ({fmt_size(len(document))}), median ms\n")
     for name in sorted(phases, key=lambda n: ("load" in n or "decode" in n, n.strip())):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -49,6 +50,10 @@ async def longest_stall(operation: Awaitable[Any]) -> tuple[float, float]:
             gaps.append(now - last)
             last = now
 
+    # Start from a clean collector: a full collection owed by earlier tests' garbage would
+    # stall the loop wherever it lands (CPython stops every thread for it), which is not
+    # what this measures.
+    gc.collect()
     ticker = asyncio.create_task(tick())
     await asyncio.sleep(0.005)  # the ticker is running
     gaps.clear()

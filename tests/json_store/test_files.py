@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import errno
 import fcntl
-import gc
 import os
 import stat
 import threading
@@ -382,56 +381,6 @@ def test_writes_in_fresh_event_loops_create_no_thread_pool(
     for _ in range(20):
         asyncio.run(files.write_atomic(str(tmp_path / "e.json"), OLD))
     assert created == []
-
-
-# --- pausing the garbage collector ----------------------------------------------------------
-
-
-@pytest.fixture
-def gc_on() -> Any:
-    was_on = gc.isenabled()
-    gc.enable()
-    yield
-    if not was_on:
-        gc.disable()
-
-
-def test_gc_is_off_during_a_pause_and_back_on_after(gc_on: None) -> None:
-    with files.gc_paused():
-        during = gc.isenabled()
-    assert (during, gc.isenabled()) == (False, True)
-
-
-def test_gc_that_was_off_stays_off_after_a_pause(gc_on: None) -> None:
-    gc.disable()
-    with files.gc_paused():
-        pass
-    assert gc.isenabled() is False
-
-
-def test_gc_comes_back_only_when_the_last_overlapping_pause_ends(gc_on: None) -> None:
-    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
-    seen: list[bool] = []
-
-    def first() -> None:
-        with files.gc_paused():
-            first_in.set()
-            second_in.wait(30)
-        first_out.set()
-
-    def second() -> None:
-        first_in.wait(30)
-        with files.gc_paused():
-            second_in.set()
-            first_out.wait(30)
-            seen.append(gc.isenabled())  # the first pause has ended, this one has not
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert (seen, gc.isenabled()) == ([False], True)
 
 
 # --- the file lock ---------------------------------------------------------------------------

@@ -46,14 +46,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import gc
 import os
 import random
 import secrets
 import stat
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -69,8 +68,6 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = [
     "LOCK_SUFFIX",
     "TEMP_SUFFIX",
-    "call_without_gc",
-    "gc_paused",
     "io_error",
     "io_executor",
     "path_lock",
@@ -122,15 +119,10 @@ def io_executor() -> ThreadPoolExecutor:
 
 
 def _reset_after_fork() -> None:
-    # A forked child inherits the pool object but not its threads; it must make its own. A
-    # fork in the middle of a GC pause must not leave the child's collector off for good.
-    global _executor, _executor_guard, _gc_guard, _gc_pauses
+    # A forked child inherits the pool object but not its threads; it must make its own.
+    global _executor, _executor_guard
     _executor = None
     _executor_guard = threading.Lock()
-    _gc_guard = threading.Lock()
-    if _gc_pauses and _gc_resume:
-        gc.enable()
-    _gc_pauses = 0
 
 
 if hasattr(os, "register_at_fork"):
@@ -180,60 +172,6 @@ async def _wait_ignoring_cancel(fut: asyncio.Future[Any]) -> None:
     while not fut.done():
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait([fut])
-
-
-# --- pausing the cyclic garbage collector ------------------------------------------------------
-
-_gc_pauses = 0  # pauses in progress, in any thread
-_gc_resume = False  # whether the collector was on when the first of them began
-_gc_guard = threading.Lock()
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Switch the cyclic garbage collector off for the block (for the whole process).
-
-    For encoding and decoding big documents in the pool. Decoding 10,000 trials makes some
-    400,000 container objects that all stay alive; with the collector on, CPython runs full
-    collections over the growing heap several times meanwhile (100-250 ms each, holding the
-    GIL, so the event loop stalls too) and frees nothing. Paused, decoding takes less than
-    half the time and the heap is scanned once, later. Refcounting still frees everything
-    acyclic meanwhile. Overlapping pauses (several threads) nest; the collector comes back
-    on when the last ends, and only if it was on when the first began.
-
-    Example:
-        >>> import gc
-        >>> with gc_paused():
-        ...     gc.isenabled()
-        False
-        >>> gc.isenabled()
-        True
-    """
-    global _gc_pauses, _gc_resume
-    with _gc_guard:
-        if _gc_pauses == 0:
-            _gc_resume = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_guard:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_resume:
-                gc.enable()
-
-
-def call_without_gc(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """``fn(*args, **kwargs)`` inside :func:`gc_paused`.
-
-    Example:
-        >>> import gc
-        >>> call_without_gc(gc.isenabled)
-        False
-    """
-    with gc_paused():
-        return fn(*args, **kwargs)
 
 
 # --- paths and errors --------------------------------------------------------------------------

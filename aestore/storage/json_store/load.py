@@ -74,7 +74,4 @@ async def load_experiment(
     if len(document) < OFFLOAD_MIN_BYTES:
         return decode()
     # Decoding only makes new objects, so a cancelled load need not wait for it to stop.
-    # The GC pause makes a big decode 2-3x faster and stall the loop less: files.gc_paused.
-    return await asyncio.get_running_loop().run_in_executor(
-        files.io_executor(), files.call_without_gc, decode
-    )
+    return await asyncio.get_running_loop().run_in_executor(files.io_executor(), decode)

@@ -80,14 +80,9 @@ async def save_experiment(
     async with files.path_lock(path):
         if _encodes_off_loop(experiment):
             # run_blocking waits for a cancelled encode to stop before re-raising, so nothing
-            # touches the experiment after this returns and no write follows a cancel. The
-            # GC pause: see files.gc_paused.
+            # touches the experiment after this returns and no write follows a cancel.
             document = await files.run_blocking(
-                files.call_without_gc,
-                experiment_to_document,
-                experiment,
-                encoder_registry,
-                class_encoder_registry,
+                experiment_to_document, experiment, encoder_registry, class_encoder_registry
             )
         else:
             document = experiment_to_document(experiment, encoder_registry, class_encoder_registry)
