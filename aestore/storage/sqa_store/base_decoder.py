@@ -44,9 +44,13 @@ from aestore.core.types import ComparisonOp
 from aestore.exceptions import SQADecodeError
 from aestore.storage.sqa_store.column_values import join_float, join_time, text_to_number
 from aestore.storage.sqa_store.encoder import MetricRole
+from aestore.storage.sqa_store.gc_pause import gc_step
 from aestore.storage.sqa_store.sqa_classes import EXPERIMENT_RUNNER_INDEX
 from aestore.storage.sqa_store.sqa_config import SQAConfig
 from aestore.storage.sqa_store.type_registry import TypeRegistry
+
+# Trials decoded between two young collections while the collector is paused (see gc_pause).
+GC_STEP_TRIALS = 1_000
 
 __all__ = ["Decoder", "StoredRows"]
 
@@ -374,7 +378,9 @@ class Decoder:
         abandoned_by_trial: dict[int, list[Row]] = defaultdict(list)
         for a in rows.abandoned_arms:
             abandoned_by_trial[a["trial_index"]].append(a)
-        for t in rows.trials:
+        for number, t in enumerate(rows.trials, start=1):
+            if number % GC_STEP_TRIALS == 0:
+                gc_step()
             index = t["trial_index"]
             self.trial_from_rows(
                 experiment,

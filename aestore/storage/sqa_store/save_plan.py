@@ -41,6 +41,7 @@ __all__ = [
     "EXPERIMENTS",
     "EXPERIMENT_TABLES",
     "GENERATOR_RUNS",
+    "INSERT_SLICE",
     "RUNNERS",
     "TABLES_IN_ORDER",
     "TRIALS",
@@ -72,6 +73,8 @@ TABLES_IN_ORDER: dict[str, Table] = {
     "runners": RUNNERS,
     "data": DATA,
 }
+# Rows per INSERT statement of a bulk insert.
+INSERT_SLICE = 500
 _UPDATED_TRIAL_COLUMNS = [k for k in TRIAL_KEYS if k not in ("experiment_id", "trial_index")]
 
 
@@ -161,14 +164,21 @@ async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: st
         await session.execute(stmt, plan.data_deletes)
     if plan.trial_updates:
         await _update_trials(session, plan.trial_updates, eid, name)
+    new_trials = sorted({r["trial_index"] for r in plan.inserts["trials"]})
     for key, table in TABLES_IN_ORDER.items():
         rows = plan.inserts[key]
         if not rows:
             continue
         try:
-            await session.execute(insert(table), rows)
+            # In slices: the driver and SQLAlchemy turn parameters into SQL on the event loop
+            # (aiomysql builds one multi-row INSERT string), so one statement per slice keeps
+            # each stretch without a loop turn short. A slice written is dropped at once:
+            # freeing 50,000 rows at the end would stop the loop for ~50 ms.
+            while rows:
+                await session.execute(insert(table), rows[:INSERT_SLICE])
+                del rows[:INSERT_SLICE]
         except IntegrityError as err:
-            indices = sorted({r["trial_index"] for r in plan.inserts["trials"]})
+            indices = new_trials
             raise ConcurrentModificationError(
                 name,
                 f"another writer stored rows for trials {indices[:10]} first.",
