@@ -33,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from aestore._gc import gc_paused
 from aestore.core import Experiment
 from aestore.exceptions import JSONDecodeError, UnsupportedFormatVersionError
 from aestore.storage.json_store.decoders import CORE_DECODERS, DecodeFailure
@@ -44,7 +45,6 @@ from aestore.storage.json_store.format import (
     FORMAT_VERSION,
     TUPLE_TAG,
     TYPE_KEY,
-    paused_gc,
 )
 from aestore.storage.json_store.registry import (
     CLASS_DECODER_REGISTRY,
@@ -97,7 +97,7 @@ def experiment_from_document(
         ...
         aestore.exceptions.JSONDecodeError: Not an aestore experiment document: expected ...
     """
-    with paused_gc():
+    with gc_paused():
         return _experiment_from_document(data, decoder_registry, class_decoder_registry, filepath)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from aestore._gc import gc_paused
 from aestore.core import Experiment
 from aestore.exceptions import JSONEncodeError
 from aestore.storage.json_store.encoders import CLEAN_ENCODERS
@@ -38,7 +39,6 @@ from aestore.storage.json_store.format import (
     Deferred,
     Tagged,
     nonfinite_tag,
-    paused_gc,
     to_json_safe,
 )
 from aestore.storage.json_store.registry import (
@@ -107,7 +107,7 @@ def experiment_to_document(
             cls=type(experiment),
         )
     encode = encoder_registry.get(type(experiment))
-    with paused_gc():
+    with gc_paused():
         if encode is not None and encode not in CLEAN_ENCODERS:
             # A user's Experiment encoder: make sure the document still says its version.
             fields = _checked_object_dict(encode, experiment, [])

@@ -64,11 +64,7 @@ Example:
 
 from __future__ import annotations
 
-import gc
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from enum import Enum
 from typing import Any, Final
@@ -87,7 +83,6 @@ __all__ = [
     "Tagged",
     "is_finite_column",
     "nonfinite_tag",
-    "paused_gc",
     "safe_column",
     "to_json_safe",
     "typed_datetime",
@@ -259,39 +254,3 @@ def safe_column(values: list[Any]) -> list[Any]:
         return [v if v - v == 0.0 else nonfinite_tag(v) for v in values]
     except TypeError:  # not all numbers
         return to_json_safe(values)
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_resume = False
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a whole document is encoded or decoded.
-
-    Building (or walking) a big experiment allocates hundreds of thousands of containers, and
-    each few hundred allocations let the collector traverse the young generation, and now and
-    then every live object: a quarter of the decode time at 1,000 trials. Nothing made here
-    is garbage until the caller drops it, so collecting during the call only costs time.
-    Concurrent pauses (threads) nest: the collector resumes when the last one ends, and only
-    if it was enabled when the first began.
-
-    Example:
-        >>> with paused_gc():
-        ...     gc.isenabled()
-        False
-    """
-    global _gc_pauses, _gc_resume
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_resume = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_resume:
-                gc.enable()

@@ -1,0 +1,59 @@
+"""One process-wide pause of the cyclic garbage collector, shared by every store.
+
+Building or walking a big experiment allocates hundreds of thousands of containers; with the
+collector on, every few hundred allocations let it traverse the young generation and now
+and then every live object. Nothing made there is garbage until the caller drops it, so
+collecting meanwhile only costs time.
+
+There must be *one* pause for the whole process: the collector's on/off switch is global, so
+two independent pause helpers would undo each other (one thread's pause ends and turns the
+collector back on while another's is still running, or a pause that began while another was
+on records "disabled" and never turns it back on). :func:`gc_paused` keeps a count of the
+pauses in progress, in any thread, under a lock: the first one turns the collector off if it
+was on, the last one turns it back on, and only if it was on when the first began. Code that
+turns the collector on or off itself while a pause is in progress gets the state the pause
+restores.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["gc_paused"]
+
+_lock = threading.Lock()
+_pauses = 0
+_resume = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block (nests, thread-safe).
+
+    Example:
+        >>> import gc
+        >>> with gc_paused():
+        ...     with gc_paused():
+        ...         gc.isenabled()
+        ...     gc.isenabled()
+        False
+        False
+        >>> gc.isenabled()
+        True
+    """
+    global _pauses, _resume
+    with _lock:
+        if _pauses == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                gc.enable()
