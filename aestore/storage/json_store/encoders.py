@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import Enum
 from itertools import chain
 from typing import Any
@@ -212,10 +213,19 @@ def _base_trial_dict(trial: BaseTrial, type_name: str) -> dict[str, Any]:
         "stop_metadata": v if type(v := trial.stop_metadata) is dict and not v else to_json_safe(v),
         "properties": v if type(v := trial.properties) is dict and not v else to_json_safe(v),
         "runner": trial.runner,
-        "time_created": typed_datetime(trial.time_created),
-        "time_staged": typed_datetime(trial.time_staged),
-        "time_run_started": typed_datetime(trial.time_run_started),
-        "time_completed": typed_datetime(trial.time_completed),
+        # Naive and UTC datetimes (or None) go to orjson as they are: skip the call then.
+        "time_created": v
+        if (v := trial.time_created) is None or (type(v) is datetime and v.tzinfo is UTC)
+        else typed_datetime(v),
+        "time_staged": v
+        if (v := trial.time_staged) is None or (type(v) is datetime and v.tzinfo is UTC)
+        else typed_datetime(v),
+        "time_run_started": v
+        if (v := trial.time_run_started) is None or (type(v) is datetime and v.tzinfo is UTC)
+        else typed_datetime(v),
+        "time_completed": v
+        if (v := trial.time_completed) is None or (type(v) is datetime and v.tzinfo is UTC)
+        else typed_datetime(v),
         "failed_reason": trial.failed_reason,
         "abandoned_reason": trial.abandoned_reason,
     }
@@ -290,8 +300,12 @@ def generator_run_to_dict(generator_run: GeneratorRun) -> dict[str, Any]:
         "best_arm_predictions": (
             None if (v := run.best_arm_predictions) is None else to_json_safe(v)
         ),
-        "fit_time": None if (v := run.fit_time) is None else to_json_safe(v),
-        "gen_time": None if (v := run.gen_time) is None else to_json_safe(v),
+        "fit_time": v
+        if (v := run.fit_time) is None or (type(v) is float and v - v == 0.0)
+        else to_json_safe(v),
+        "gen_time": v
+        if (v := run.gen_time) is None or (type(v) is float and v - v == 0.0)
+        else to_json_safe(v),
         "model_key": run.model_key,
         "model_kwargs": None if (v := run.model_kwargs) is None else to_json_safe(v),
         "bridge_kwargs": None if (v := run.bridge_kwargs) is None else to_json_safe(v),
@@ -299,7 +313,9 @@ def generator_run_to_dict(generator_run: GeneratorRun) -> dict[str, Any]:
         "model_state_after_gen": (
             None if (v := run.model_state_after_gen) is None else to_json_safe(v)
         ),
-        "time_created": typed_datetime(run.time_created),
+        "time_created": (
+            v if type(v := run.time_created) is datetime and v.tzinfo is UTC else typed_datetime(v)
+        ),
     }
 
 
