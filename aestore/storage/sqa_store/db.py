@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -40,6 +41,7 @@ from aestore.storage.sqa_store.sqa_classes import SQABase
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_SQLITE_FILE",
+    "connection_scope",
     "create_all_tables",
     "dispose_engine",
     "get_engine",
@@ -316,6 +318,34 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
         raise
     finally:
         await _shielded(session.close())
+
+
+@asynccontextmanager
+async def connection_scope() -> AsyncIterator[AsyncConnection]:
+    """A Core connection in a transaction: commits on success, rolls back on error, closes.
+
+    Saves use it instead of :func:`session_scope`: they run Core statements only, and the ORM
+    session's own bookkeeping costs ~0.1 ms per transaction. Driver errors are translated.
+
+    Example:
+        >>> # async with connection_scope() as conn:
+        >>> #     await conn.execute(update(TRIALS).where(...).values(...))
+    """
+    settings = _require()
+    engine, _factory = settings.for_current_loop()
+    conn = engine.connect()
+    try:
+        with translate_db_errors(settings.url):
+            await conn.start()
+            yield conn
+            await conn.commit()
+    except BaseException:
+        if conn.sync_connection is not None:
+            await _shielded(conn.rollback())
+        raise
+    finally:
+        if conn.sync_connection is not None:
+            await _shielded(conn.close())
 
 
 async def create_all_tables() -> None:

@@ -1,6 +1,6 @@
 """Saving experiments: encode, compare with what was committed, write only the difference.
 
-Each save is one transaction in its own session. A first save (or a save after one whose
+Each save is one transaction on its own connection. A first save (or a save after one whose
 commit outcome is unknown, see :mod:`~aestore.storage.sqa_store.snapshot`) writes the whole
 experiment; later saves compare with the state of the last commit:
 
@@ -54,7 +54,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aestore.core.base_trial import BaseTrial
 from aestore.core.experiment import Experiment
@@ -64,7 +64,7 @@ from aestore.exceptions import (
     ExperimentExistsError,
     SQAEncodeError,
 )
-from aestore.storage.sqa_store.db import database_key, session_scope
+from aestore.storage.sqa_store.db import connection_scope, database_key
 from aestore.storage.sqa_store.encoder import Encoder, Row
 from aestore.storage.sqa_store.gc_pause import gc_paused, gc_step
 from aestore.storage.sqa_store.retry import get_retry_policy, is_transient, retries_exhausted
@@ -122,13 +122,13 @@ def experiment_level_rows(
 
 
 async def _save_whole(
-    session: AsyncSession, experiment: Experiment, encoder: Encoder, token: str
+    conn: AsyncConnection, experiment: Experiment, encoder: Encoder, token: str
 ) -> ExperimentState:
     """Insert the whole experiment (replacing the stored copy this object itself wrote)."""
     experiment_row = encoder.experiment_row(experiment)
     name = experiment_row["name"]
     found = (
-        await session.execute(
+        await conn.execute(
             select(EXPERIMENTS.c.id, EXPERIMENTS.c.instance_token).where(EXPERIMENTS.c.name == name)
         )
     ).first()
@@ -136,9 +136,9 @@ async def _save_whole(
         if found.instance_token != token:
             raise ExperimentExistsError(name)
         # This object wrote it, but we don't know what the last commit stored: rewrite it.
-        await session.execute(delete(EXPERIMENTS).where(EXPERIMENTS.c.id == found.id))
+        await conn.execute(delete(EXPERIMENTS).where(EXPERIMENTS.c.id == found.id))
     try:
-        result: Any = await session.execute(
+        result: Any = await conn.execute(
             insert(EXPERIMENTS).values(**experiment_row, instance_token=token, version=1)
         )
     except IntegrityError as err:
@@ -147,7 +147,7 @@ async def _save_whole(
     tables = experiment_level_rows(encoder, experiment, eid)
     for key, rows in tables.items():
         if rows:
-            await session.execute(insert(EXPERIMENT_TABLES[key]), rows)
+            await conn.execute(insert(EXPERIMENT_TABLES[key]), rows)
     plan = SavePlan()
     entries: dict[int, TrialEntry] = {}
     trials = list(experiment.trials.items())  # other coroutines may add trials meanwhile
@@ -159,7 +159,7 @@ async def _save_whole(
             history = experiment.data_by_trial.get(index)
             row = plan.add_trial(encoder, trial, eid, history or {})
             entries[index] = TrialEntry.of(trial, row, 1, history)
-    await execute_plan(session, plan, eid, name)
+    await execute_plan(conn, plan, eid, name)
     return new_state(
         eid,
         1,
@@ -170,7 +170,7 @@ async def _save_whole(
 
 
 async def _save_experiment_level(
-    session: AsyncSession,
+    conn: AsyncConnection,
     experiment: Experiment,
     encoder: Encoder,
     state: ExperimentState,
@@ -180,7 +180,7 @@ async def _save_experiment_level(
     eid, version, name = state.experiment_id, state.version, experiment.name or ""
     row = encoder.experiment_row(experiment)
     if image(row) != state.experiment_row:
-        result: Any = await session.execute(
+        result: Any = await conn.execute(
             update(EXPERIMENTS)
             .where(EXPERIMENTS.c.id == eid, EXPERIMENTS.c.version == version)
             .values(**row, version=version + 1)
@@ -198,9 +198,9 @@ async def _save_experiment_level(
         condition = table.c.experiment_id == eid
         if table is RUNNERS:
             condition = condition & (table.c.trial_index == EXPERIMENT_RUNNER_INDEX)
-        await session.execute(delete(table).where(condition))
+        await conn.execute(delete(table).where(condition))
         if rows:
-            await session.execute(insert(table), rows)
+            await conn.execute(insert(table), rows)
         builder.set_table(key, rows_image)
 
 
@@ -240,7 +240,7 @@ def _plan_trial(
 
 
 async def _save_changes(
-    session: AsyncSession,
+    conn: AsyncConnection,
     experiment: Experiment,
     encoder: Encoder,
     state: ExperimentState,
@@ -250,7 +250,7 @@ async def _save_changes(
     """Write what differs from ``state``; returns what was recorded (nothing if nothing did)."""
     builder = StateBuilder(state)
     if experiment_level:
-        await _save_experiment_level(session, experiment, encoder, state, builder)
+        await _save_experiment_level(conn, experiment, encoder, state, builder)
     plan = SavePlan()
     if trial_indices is None:
         changed = state.changed_positions(experiment)
@@ -268,7 +268,7 @@ async def _save_changes(
         old = None if position is None else builder.state.entries[position]
         _plan_trial(plan, builder, encoder, experiment, index, old)
     if not plan.empty:
-        await execute_plan(session, plan, state.experiment_id, experiment.name or "")
+        await execute_plan(conn, plan, state.experiment_id, experiment.name or "")
     return builder
 
 
@@ -299,14 +299,14 @@ async def _save_once(
             return False  # another save's commit failed meanwhile: resynchronise alone
         attempt.committing = False
         try:
-            async with session_scope() as session:
+            async with connection_scope() as conn:
                 if state is None or whole:
                     with gc_paused():  # ~0.3 s of allocation: no full collections meanwhile
-                        whole_state = await _save_whole(session, experiment, encoder, reg.token)
+                        whole_state = await _save_whole(conn, experiment, encoder, reg.token)
                     attempt.committing = True
                 else:
                     builder = await _save_changes(
-                        session, experiment, encoder, state, experiment_level, trial_indices
+                        conn, experiment, encoder, state, experiment_level, trial_indices
                     )
                     attempt.committing = builder.changed
         except BaseException:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aestore.core.base_trial import BaseTrial
 from aestore.exceptions import ConcurrentModificationError
@@ -76,6 +76,19 @@ TABLES_IN_ORDER: dict[str, Table] = {
 # Rows per INSERT statement of a bulk insert.
 INSERT_SLICE = 500
 _UPDATED_TRIAL_COLUMNS = [k for k in TRIAL_KEYS if k not in ("experiment_id", "trial_index")]
+# Statements built once: building one costs ~50 us of SQLAlchemy coercions per save, and
+# the compiled form is cached by the engine either way.
+_INSERTS = {table: insert(table) for table in TABLES_IN_ORDER.values()}
+_UPDATE_TRIAL = (
+    update(TRIALS)
+    .where(
+        TRIALS.c.experiment_id == bindparam("b_e"),
+        TRIALS.c.trial_index == bindparam("b_t"),
+        TRIALS.c.version == bindparam("b_v"),
+    )
+    .values({col: bindparam(f"v_{col}") for col in _UPDATED_TRIAL_COLUMNS})
+    .values(version=bindparam("b_nv"))
+)
 
 
 @dataclass
@@ -127,17 +140,17 @@ class SavePlan:
         )
 
 
-async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: str) -> None:
+async def execute_plan(conn: AsyncConnection, plan: SavePlan, eid: int, name: str) -> None:
     e: Any = bindparam("e")
     t: Any = bindparam("t")
     if plan.deleted_trials:
         plan.deleted_trials.sort()
-        await session.execute(
+        await conn.execute(
             delete(TRIALS).where(
                 TRIALS.c.experiment_id == eid, TRIALS.c.trial_index.in_(plan.deleted_trials)
             )
         )
-        await session.execute(
+        await conn.execute(
             delete(RUNNERS).where(
                 RUNNERS.c.experiment_id == eid, RUNNERS.c.trial_index.in_(plan.deleted_trials)
             )
@@ -147,13 +160,13 @@ async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: st
         stmt = delete(GENERATOR_RUNS).where(
             g.experiment_id == e, g.trial_index == t, g.position == bindparam("p")
         )
-        await session.execute(stmt, plan.run_deletes)
+        await conn.execute(stmt, plan.run_deletes)
     for table, indices in (
         (ABANDONED_ARMS, plan.abandoned_deletes),
         (RUNNERS, plan.runner_deletes),
     ):
         if indices:
-            await session.execute(
+            await conn.execute(
                 delete(table).where(table.c.experiment_id == eid, table.c.trial_index.in_(indices))
             )
     if plan.data_deletes:
@@ -161,9 +174,9 @@ async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: st
         stmt = delete(DATA).where(
             d.experiment_id == e, d.trial_index == t, d.attach_stamp == bindparam("s")
         )
-        await session.execute(stmt, plan.data_deletes)
+        await conn.execute(stmt, plan.data_deletes)
     if plan.trial_updates:
-        await _update_trials(session, plan.trial_updates, eid, name)
+        await _update_trials(conn, plan.trial_updates, eid, name)
     new_trials = sorted({r["trial_index"] for r in plan.inserts["trials"]})
     for key, table in TABLES_IN_ORDER.items():
         rows = plan.inserts[key]
@@ -175,7 +188,7 @@ async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: st
             # each stretch without a loop turn short. A slice written is dropped at once:
             # freeing 50,000 rows at the end would stop the loop for ~50 ms.
             while rows:
-                await session.execute(insert(table), rows[:INSERT_SLICE])
+                await conn.execute(_INSERTS[table], rows[:INSERT_SLICE])
                 del rows[:INSERT_SLICE]
         except IntegrityError as err:
             indices = new_trials
@@ -191,24 +204,13 @@ async def execute_plan(session: AsyncSession, plan: SavePlan, eid: int, name: st
             .where(g.experiment_id == e, g.trial_index == t, g.position == bindparam("p"))
             .values(multiplier=bindparam("m"))
         )
-        await session.execute(set_multiplier, plan.multiplier_updates)
+        await conn.execute(set_multiplier, plan.multiplier_updates)
 
 
 async def _update_trials(
-    session: AsyncSession, updates: list[tuple[Row, int]], eid: int, name: str
+    conn: AsyncConnection, updates: list[tuple[Row, int]], eid: int, name: str
 ) -> None:
     """UPDATE changed trials, each only if its stored version is the one we last wrote."""
-    c = TRIALS.c
-    stmt = (
-        update(TRIALS)
-        .where(
-            c.experiment_id == bindparam("b_e"),
-            c.trial_index == bindparam("b_t"),
-            c.version == bindparam("b_v"),
-        )
-        .values({col: bindparam(f"v_{col}") for col in _UPDATED_TRIAL_COLUMNS})
-        .values(version=bindparam("b_nv"))
-    )
     params = [
         {
             "b_e": eid,
@@ -220,9 +222,9 @@ async def _update_trials(
         # Ascending trial index: every writer takes the trials' row locks in one order.
         for row, version in sorted(updates, key=lambda u: u[0]["trial_index"])
     ]
-    dialect = session.get_bind().dialect
+    dialect = conn.dialect
     if len(params) > 1 and dialect.supports_sane_multi_rowcount:
-        result: Any = await session.execute(stmt, params)
+        result: Any = await conn.execute(_UPDATE_TRIAL, params)
         if result.rowcount != len(params):
             indices = [p["b_t"] for p in params]
             raise ConcurrentModificationError(
@@ -230,7 +232,7 @@ async def _update_trials(
             )
         return
     for p in params:
-        result = await session.execute(stmt, p)
+        result = await conn.execute(_UPDATE_TRIAL, p)
         if result.rowcount != 1:
             raise ConcurrentModificationError(
                 name, "the trial was changed (or deleted) by another writer.", trial_index=p["b_t"]
