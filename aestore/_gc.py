@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["gc_paused"]
+__all__ = ["gc_paused", "gc_step"]
 
 _lock = threading.Lock()
 _pauses = 0
@@ -57,3 +57,19 @@ def gc_paused() -> Iterator[None]:
             _pauses -= 1
             if _pauses == 0 and _resume:
                 gc.enable()
+
+
+def gc_step() -> None:
+    """Collect the two young generations now if a pause is in progress (else do nothing).
+
+    A pause alone only moves the work: everything allocated meanwhile stays in the youngest
+    generation, and the first collection after the pause walks it all at once. Long work
+    calls this every few thousand objects, a few ms each, to move the survivors on.
+
+    Example:
+        >>> with gc_paused():
+        ...     rows = [{"i": i} for i in range(1000)]
+        ...     gc_step()
+    """
+    if _pauses:
+        gc.collect(1)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from aestore._gc import gc_paused
+from aestore._gc import gc_paused, gc_step
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +121,23 @@ def test_many_threads_leave_a_disabled_collector_off() -> None:
     for thread in threads:
         thread.join(30)
     assert not gc.isenabled()
+
+
+def test_gc_step_collects_only_during_a_pause() -> None:
+    collections: list[int] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.disable()  # no automatic collections to confuse the count
+    gc.callbacks.append(on_gc)
+    try:
+        gc_step()
+        assert collections == []
+        with gc_paused():
+            gc_step()
+            assert not gc.isenabled()
+        assert collections == [1]
+    finally:
+        gc.callbacks.remove(on_gc)
