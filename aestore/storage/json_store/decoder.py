@@ -92,10 +92,12 @@ def experiment_from_document(
     or an unknown ``__type``; UnsupportedFormatVersionError for a newer format version.
 
     Example:
-        >>> experiment_from_document(b"[1, 2]")
-        Traceback (most recent call last):
-        ...
-        aestore.exceptions.JSONDecodeError: Not an aestore experiment document: expected ...
+        >>> from aestore.exceptions import JSONDecodeError
+        >>> try:
+        ...     experiment_from_document(b"[1, 2]", filepath="x.json")
+        ... except JSONDecodeError as err:
+        ...     print(err.filepath)
+        x.json
     """
     with gc_paused():
         return _experiment_from_document(data, decoder_registry, class_decoder_registry, filepath)
