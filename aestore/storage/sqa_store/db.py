@@ -74,6 +74,10 @@ class _Settings:
             asyncio.AbstractEventLoop, tuple[AsyncEngine, async_sessionmaker[AsyncSession]]
         ] = weakref.WeakKeyDictionary()
         self.unclaimed: tuple[AsyncEngine, async_sessionmaker[AsyncSession]] | None = None
+        # database_key(), computed once: every save looks it up (rendering costs ~15 us).
+        self.key = url.render_as_string(hide_password=True)
+        if creator is not None:
+            self.key += f"#creator={id(creator)}"
 
     def same_as(self, other: _Settings) -> bool:
         return (
@@ -279,11 +283,7 @@ def database_key() -> str:
         >>> database_key()
         'sqlite+aiosqlite:///x.db'
     """
-    settings = _require()
-    key = settings.url.render_as_string(hide_password=True)
-    if settings.creator is not None:
-        key += f"#creator={id(settings.creator)}"
-    return key
+    return _require().key
 
 
 async def _shielded(awaitable: Awaitable[Any]) -> None:

@@ -67,6 +67,7 @@ from aestore.exceptions import (
 from aestore.storage.sqa_store.db import connection_scope, database_key
 from aestore.storage.sqa_store.encoder import Encoder, Row
 from aestore.storage.sqa_store.gc_pause import gc_paused, gc_step
+from aestore.storage.sqa_store.group_commit import trial_batcher
 from aestore.storage.sqa_store.retry import get_retry_policy, is_transient, retries_exhausted
 from aestore.storage.sqa_store.save_gate import save_gate
 from aestore.storage.sqa_store.save_plan import (
@@ -382,7 +383,11 @@ async def save_or_update_trials(
 ) -> None:
     """Save these trials (with their arms, generator runs and data) and nothing else.
 
-    An experiment not stored yet in this database is saved whole.
+    An experiment not stored yet in this database is saved whole. Concurrent calls on one
+    experiment object are grouped into shared transactions (group commit, see
+    :mod:`~aestore.storage.sqa_store.group_commit`): each call returns once its trials are
+    committed, or raises its own error. Cancelled before its batch started: nothing written;
+    after: written whole.
 
     Example:
         >>> # await save_or_update_trials(experiment, [experiment.trials[3]])
@@ -394,13 +399,26 @@ async def save_or_update_trials(
                 f"Trial {trial.index} is not a trial of experiment {experiment.name!r}."
             )
         indices.append(trial.index)
-    await _save(experiment, _encoder(config), experiment_level=False, trial_indices=indices)
+    encoder = _encoder(config)
+    if not indices:
+        await _save(experiment, encoder, experiment_level=False, trial_indices=indices)
+        return
+
+    async def write(batch_indices: list[int]) -> None:
+        await _save(experiment, encoder, experiment_level=False, trial_indices=batch_indices)
+
+    # Concurrent trial saves of this object share transactions (see ``group_commit``).
+    batcher = trial_batcher(registration(experiment), database_key())
+    await batcher.submit(indices, write, group=None if config is None else id(config))
 
 
 async def save_or_update_trial(
     experiment: Experiment, trial: BaseTrial, config: SQAConfig | None = None
 ) -> None:
     """Save one trial (with its arms, generator runs and data).
+
+    Runner coroutines may call it concurrently on one experiment object: their saves share
+    transactions (see :func:`save_or_update_trials`).
 
     Example:
         >>> # trial.mark_completed(); await save_or_update_trial(experiment, trial)
