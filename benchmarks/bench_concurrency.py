@@ -10,11 +10,20 @@ Also reports the largest gap of a 1 ms ticker while saving and loading a 10,000-
 experiment (``--gap``; the SQL store's event-loop target is under 50 ms).
 
 MariaDB comes from ``$AESTORE_BENCH_MARIADB_URL`` or a throwaway server started with the test
-suite's ``tests/servers.py``.
+suite's ``tests/servers.py``. That server is tuned for test speed: its commits don't fsync
+(``innodb_flush_log_at_trx_commit=2``). ``--durable`` also runs the MariaDB rows on a second
+server with production durability (``innodb_flush_log_at_trx_commit=1``, doublewrite on),
+where each commit waits for an fsync. SQLite runs with its defaults (WAL, ``synchronous=FULL``:
+each commit syncs the WAL).
+
+Concurrent saves of one experiment object share transactions (group commit): the
+``commits`` column counts the transactions of the concurrent round. The sequential baseline
+is the same code path, one task, the same number of updates.
 
 Usage::
 
     python benchmarks/bench_concurrency.py                  # sqlite and mariadb
+    python benchmarks/bench_concurrency.py --durable        # + mariadb with fsync on commit
     python benchmarks/bench_concurrency.py --backends mariadb --updates 2048
     python benchmarks/bench_concurrency.py --gap            # also the event-loop gaps
 """
@@ -34,6 +43,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import event
+
 from aestore.core import Arm, BaseTrial, Data, Experiment, GeneratorRun
 from aestore.samples import make_big_experiment, make_experiment
 from aestore.storage.sqa_store import db
@@ -41,6 +52,7 @@ from aestore.storage.sqa_store.load import load_experiment
 from aestore.storage.sqa_store.save import save_experiment, save_or_update_trial
 
 RUNNER_COUNTS = (1, 8, 32, 64)
+DURABLE_MARIADB = ["--innodb-flush-log-at-trx-commit=1", "--innodb-doublewrite=1"]
 
 
 def add_candidates(experiment: Experiment, count: int) -> None:
@@ -87,15 +99,25 @@ async def runner(experiment: Experiment, trials: list[BaseTrial]) -> None:
             await update(experiment, trial, step)
 
 
-async def timed_round(name: str, runners: int, updates: int) -> float:
-    """Seconds for ``updates`` updates by ``runners`` coroutines on a fresh copy."""
+async def timed_round(name: str, runners: int, updates: int) -> tuple[float, int]:
+    """Seconds for ``updates`` updates by ``runners`` coroutines on a fresh copy; commits."""
     experiment = await load_experiment(name)
     trials = [t for t in experiment.trials.values() if t.status.name == "CANDIDATE"]
     trials = trials[: updates // 2]
     parts = [trials[r::runners] for r in range(runners)]
-    start = time.perf_counter()
-    await asyncio.gather(*(runner(experiment, part) for part in parts))
-    return time.perf_counter() - start
+    commits: list[int] = []
+
+    def on_commit(conn: Any) -> None:
+        commits.append(1)
+
+    engine = db.get_engine().sync_engine
+    event.listen(engine, "commit", on_commit)
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(*(runner(experiment, part) for part in parts))
+        return time.perf_counter() - start, len(commits)
+    finally:
+        event.remove(engine, "commit", on_commit)
 
 
 async def largest_gap(work: Awaitable[Any]) -> float:
@@ -129,11 +151,11 @@ async def bench_backend(backend: str, url: str, updates: int, gap: bool) -> list
         experiment = make_experiment(num_trials=2, name=name)
         add_candidates(experiment, updates)  # enough fresh trials for two rounds
         await save_experiment(experiment)
-        sequential = await timed_round(name, 1, updates)
-        concurrent = await timed_round(name, runners, updates)
+        sequential, _ = await timed_round(name, 1, updates)
+        concurrent, commits = await timed_round(name, runners, updates)
         lines.append(
             f"| {backend} | {runners} | {updates / concurrent:,.0f} | {updates / sequential:,.0f}"
-            f" | {sequential / concurrent:.2f}x |"
+            f" | {sequential / concurrent:.2f}x | {commits} |"
         )
         print(lines[-1], flush=True)
     if gap:
@@ -151,30 +173,50 @@ async def bench_backend(backend: str, url: str, updates: int, gap: bool) -> list
     return lines
 
 
+def run_backend(backend: str, args: argparse.Namespace, durable: bool) -> None:
+    server = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
+    elif durable or not os.environ.get("AESTORE_BENCH_MARIADB_URL"):
+        from tests import servers
+
+        server = servers.start_mariadb(DURABLE_MARIADB if durable else ())
+        url = server.url
+    else:
+        url = os.environ["AESTORE_BENCH_MARIADB_URL"]
+    try:
+        asyncio.run(bench_backend(backend, url, args.updates, args.gap))
+    finally:
+        if server is not None:
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,mariadb")
     parser.add_argument("--updates", type=int, default=1024, help="updates per measurement")
     parser.add_argument("--gap", action="store_true", help="also measure event-loop gaps")
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="also run mariadb with production durability (fsync at every commit)",
+    )
     args = parser.parse_args()
-    print("| backend | runners | concurrent updates/s | sequential updates/s | speed-up |")
-    print("|---|---|---|---|---|")
-    for backend in args.backends.split(","):
-        server = None
-        if backend == "sqlite":
-            url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
-        else:
-            url = os.environ.get("AESTORE_BENCH_MARIADB_URL", "")
-            if not url:
-                from tests import servers
-
-                server = servers.start_mariadb()
-                url = server.url
-        try:
-            asyncio.run(bench_backend(backend, url, args.updates, args.gap))
-        finally:
-            if server is not None:
-                server.stop()
+    backends = args.backends.split(",")
+    modes = [("test-tuned MariaDB (innodb_flush_log_at_trx_commit=2)", False)]
+    if args.durable:
+        modes.append(("durable MariaDB (innodb_flush_log_at_trx_commit=1)", True))
+    for title, durable in modes:
+        print(f"\n{title}, {args.updates} updates per cell\n")
+        print(
+            "| backend | runners | concurrent updates/s | sequential updates/s | speed-up"
+            " | commits |"
+        )
+        print("|---|---|---|---|---|---|")
+        for backend in backends:
+            if durable and backend == "sqlite":
+                continue  # the same in both modes
+            run_backend(backend, args, durable)
 
 
 if __name__ == "__main__":
