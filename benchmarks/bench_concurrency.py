@@ -12,8 +12,9 @@ experiment (``--gap``; the SQL store's event-loop target is under 50 ms).
 MariaDB comes from ``$AESTORE_BENCH_MARIADB_URL`` or a throwaway server started with the test
 suite's ``tests/servers.py``. That server is tuned for test speed: its commits don't fsync
 (``innodb_flush_log_at_trx_commit=2``). ``--durable`` also runs the MariaDB rows on a second
-server with production durability (``innodb_flush_log_at_trx_commit=1``, doublewrite on),
-where each commit waits for an fsync. SQLite runs with its defaults (WAL, ``synchronous=FULL``:
+server with production durability (``innodb_flush_log_at_trx_commit=1``, doublewrite on,
+data directory on disk in the temp folder instead of /dev/shm), where each commit waits for
+an fsync. SQLite runs with its defaults (WAL, ``synchronous=FULL``:
 each commit syncs the WAL).
 
 Concurrent saves of one experiment object share transactions (group commit): the
@@ -180,7 +181,10 @@ def run_backend(backend: str, args: argparse.Namespace, durable: bool) -> None:
     elif durable or not os.environ.get("AESTORE_BENCH_MARIADB_URL"):
         from tests import servers
 
-        server = servers.start_mariadb(DURABLE_MARIADB if durable else ())
+        if durable:  # on disk: in /dev/shm (RAM) an fsync would cost nothing
+            server = servers.start_mariadb(DURABLE_MARIADB, data_root=tempfile.gettempdir())
+        else:
+            server = servers.start_mariadb()
         url = server.url
     else:
         url = os.environ["AESTORE_BENCH_MARIADB_URL"]

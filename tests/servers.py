@@ -96,19 +96,21 @@ class Server:
 # --------------------------------------------------------------------------- public API
 
 
-def start_mariadb(extra_args: Sequence[str] = ()) -> Server:
+def start_mariadb(extra_args: Sequence[str] = (), data_root: str | None = None) -> Server:
     """A throwaway MariaDB server, tuned for test speed (commits don't fsync).
 
     ``extra_args`` are appended to the server's command line and win over the defaults, e.g.
     ``["--innodb-flush-log-at-trx-commit=1", "--innodb-doublewrite=1"]`` for production
-    durability (the concurrency benchmark's ``--durable``).
+    durability (the concurrency benchmark's ``--durable``). ``data_root``: the folder for
+    its data directory instead of /dev/shm (in RAM, where fsync costs nothing) -- a disk
+    folder, for durability to cost what it costs.
     """
     if os.environ.get(ENV_URLS["mariadb"]):
         return external_server("mariadb", os.environ[ENV_URLS["mariadb"]])
     mariadbd = _find_binary("mariadbd")
     install_db = _find_binary("mariadb-install-db")
     started = time.monotonic()
-    tmpdir = _make_tmpdir("mariadb")
+    tmpdir = _make_tmpdir("mariadb", data_root)
     try:
         datadir, socket_path, log = tmpdir / "data", tmpdir / "mysqld.sock", tmpdir / "server.log"
         as_root = ["--user=root"] if os.geteuid() == 0 else []
@@ -465,9 +467,9 @@ def _tmp_root() -> str:
     return tempfile.gettempdir()
 
 
-def _make_tmpdir(kind: str) -> Path:
+def _make_tmpdir(kind: str, root: str | None = None) -> Path:
     _remove_stale_tmpdirs()
-    tmpdir = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{kind}-", dir=_tmp_root()))
+    tmpdir = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{kind}-", dir=root or _tmp_root()))
     (tmpdir / "owner.pid").write_text(str(os.getpid()))
     return tmpdir
 
