@@ -1,0 +1,292 @@
+"""Decoding of the experiment: its fields, its trials re-linked to it, and its data.
+
+:func:`experiment_from_json` checks the format version, builds the experiment through its
+constructor, then adds the decoded trials (each re-linked, its arms stored by name) and the
+data: the columnar log of :func:`~.experiment_encoders.experiment_to_dict`, or (for Data of a
+subclass or with columns of its own) its plain list of ``[trial_index, [[timestamp, Data],
+...]]``. :func:`data_from_json` rebuilds one Data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aestore.core import Arm, Data, Experiment, Metric, OptimizationConfig, SearchSpace, Trial
+from aestore.core.base_trial import BaseTrial
+from aestore.core.data import DATA_COLUMNS, OPTIONAL_COLUMNS
+from aestore.exceptions import UnsupportedFormatVersionError
+from aestore.storage.json_store.decode_fields import (
+    OPTIONAL,
+    DecodeFailure,
+    any_object_field,
+    datetime_value,
+    dict_field,
+    json_type,
+    list_field,
+    object_field,
+    objects_field,
+    str_or_none,
+)
+from aestore.storage.json_store.format import FORMAT_VERSION
+
+if TYPE_CHECKING:
+    from aestore.storage.json_store.decoder import DecodeContext
+
+__all__ = ["data_from_json", "experiment_from_json"]
+
+
+def experiment_from_json(d: dict[str, Any], ctx: DecodeContext) -> Experiment:
+    """The experiment, with its trials re-linked and its arm indexes rebuilt.
+
+    Trials get ``_experiment`` set to the new experiment; ``arms_by_name`` (and the signature
+    index) are rebuilt the way the model builds them: status quo, then every trial's arms in
+    trial order, then ``other_arms``.
+    """
+    version = d["format_version"]
+    if type(version) is not int or version < 1:
+        raise DecodeFailure(f"{version!r} is not a format version", "format_version")
+    if version > FORMAT_VERSION:
+        raise DecodeFailure(
+            f"The document has format version {version}, newer than the {FORMAT_VERSION} this "
+            "aestore reads; upgrade aestore to load it",
+            "format_version",
+            error_class=UnsupportedFormatVersionError,
+        )
+    experiment = Experiment(
+        object_field(d, "search_space", SearchSpace, ctx),
+        name=str_or_none(d["name"], "name"),
+        optimization_config=object_field(
+            d, "optimization_config", (OptimizationConfig, OPTIONAL), ctx
+        ),
+        tracking_metrics=objects_field(d, "tracking_metrics", Metric, ctx),
+        runner=any_object_field(d, "runner", ctx),  # the model takes any runner object
+        status_quo=object_field(d, "status_quo", (Arm, OPTIONAL), ctx),
+        description=str_or_none(d["description"], "description"),
+        is_test=d["is_test"],
+        experiment_type=str_or_none(d["experiment_type"], "experiment_type"),
+        properties=dict_field(d, "properties", ctx),
+    )
+    experiment.time_created = datetime_value(d["time_created"], "time_created", ctx)  # type: ignore[assignment]
+    _add_trials(experiment, list_field(d, "trials"), ctx)
+    if type(d["data_by_trial"]) is dict:
+        _add_data_log(experiment, d["data_by_trial"], ctx)
+    else:
+        _add_data(experiment, list_field(d, "data_by_trial"), ctx)
+    experiment._name_and_store_arms(objects_field(d, "other_arms", Arm, ctx), trial_index=None)
+    return experiment
+
+
+def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -> None:
+    store_arms = experiment._name_and_store_arms
+    by_index = experiment.trials
+    value = ctx.value
+    for position, raw in enumerate(trials):
+        trial = value(raw)
+        if not isinstance(trial, BaseTrial):
+            raise DecodeFailure(f"expected a trial, got {json_type(trial)}", "trials", position)
+        index = trial.index
+        if index in by_index:
+            raise DecodeFailure(f"a second trial with index {index}", "trials", position)
+        trial._experiment = experiment
+        by_index[index] = trial
+        try:
+            if type(trial) is Trial:
+                if trial.generator_run is not None:
+                    store_arms(trial.generator_run.arms, index)
+            else:
+                for generator_run in trial.generator_runs:
+                    store_arms(generator_run.arms, index)
+                status_quo = getattr(trial, "status_quo", None)
+                if status_quo is not None:
+                    store_arms([status_quo], index)
+        except Exception as err:
+            raise DecodeFailure(
+                f"its arms do not fit the experiment: {err}", "trials", position
+            ) from err
+
+
+def _add_data_log(experiment: Experiment, log: dict[str, Any], ctx: DecodeContext) -> None:
+    """Cut the columnar data log into one Data per attachment.
+
+    The log is written by ``experiment_encoders._data_by_trial``.
+    """
+    trial_indices = list_field(log, "trial_index")
+    stamps = list_field(log, "timestamp")
+    sizes = list_field(log, "num_rows")
+    for field, values in (
+        ("trial_index", trial_indices),
+        ("timestamp", stamps),
+        ("num_rows", sizes),
+    ):
+        if len(values) != len(trial_indices) or not _INT.issuperset(map(type, values)):
+            raise DecodeFailure(
+                "expected a list of integers, one per attachment", "data_by_trial", field
+            )
+    if not experiment.trials.keys() >= set(trial_indices):
+        missing = sorted(set(trial_indices) - experiment.trials.keys())
+        raise DecodeFailure(f"no trial with index {missing[0]}", "data_by_trial", "trial_index")
+    try:
+        columns = _columns_from_json(log, ctx)
+    except DecodeFailure as failure:
+        failure.segments = ("data_by_trial", *failure.segments)
+        raise
+    if min(sizes, default=0) < 0 or sum(sizes) != len(columns["trial_index"]):
+        raise DecodeFailure(
+            f"the attachments hold {sum(sizes)} rows, the columns {len(columns['trial_index'])}",
+            "data_by_trial",
+            "num_rows",
+        )
+    (trial_index, arm_name, metric_name, mean, sem, n, start_time, end_time) = (
+        columns[name] for name in DATA_COLUMNS
+    )
+    data_by_trial = experiment.data_by_trial
+    start = 0
+    for index, stamp, size in zip(trial_indices, stamps, sizes, strict=True):
+        end = start + size
+        data = Data.__new__(Data)
+        data.columns = {
+            "trial_index": trial_index[start:end],
+            "arm_name": arm_name[start:end],
+            "metric_name": metric_name[start:end],
+            "mean": mean[start:end],
+            "sem": sem[start:end],
+            "n": n[start:end],
+            "start_time": start_time[start:end],
+            "end_time": end_time[start:end],
+        }
+        history = data_by_trial.get(index)
+        if history is None:
+            history = data_by_trial[index] = {}
+        history[stamp] = data
+        start = end
+
+
+_INT = frozenset({int})
+
+
+def _add_data(experiment: Experiment, entries: list[Any], ctx: DecodeContext) -> None:
+    data_by_trial = experiment.data_by_trial
+    trials = experiment.trials
+    value = ctx.value
+    for position, entry in enumerate(entries):
+        if type(entry) is not list or len(entry) != 2 or type(entry[1]) is not list:
+            raise DecodeFailure(
+                "expected [trial_index, [[timestamp, data], ...]]", "data_by_trial", position
+            )
+        trial_index, history = entry
+        if type(trial_index) is not int or trial_index not in trials:
+            raise DecodeFailure(
+                f"no trial with index {trial_index!r}", "data_by_trial", position, 0
+            )
+        attachments = {}
+        for number, pair in enumerate(history):
+            if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not int:
+                raise DecodeFailure(
+                    "expected a [timestamp in microseconds, Data] pair",
+                    "data_by_trial",
+                    position,
+                    1,
+                    number,
+                )
+            data = value(pair[1])
+            if not isinstance(data, Data):
+                raise DecodeFailure(
+                    f"expected a Data, got {json_type(data)}",
+                    "data_by_trial",
+                    position,
+                    1,
+                    number,
+                    1,
+                )
+            attachments[pair[0]] = data
+        data_by_trial[trial_index] = attachments
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def data_from_json(d: dict[str, Any], ctx: DecodeContext) -> Data:
+    """Data from its columns; optional columns left out are all None."""
+    data = Data.__new__(Data)
+    data.columns = _columns_from_json(d, ctx)
+    return data
+
+
+def _columns_from_json(d: dict[str, Any], ctx: DecodeContext) -> dict[str, list[Any]]:
+    """The decoded columns in ``d["columns"]`` (failures are relative to ``d``)."""
+    stored = d["columns"]
+    if type(stored) is not dict:
+        raise DecodeFailure(f"expected an object, got {json_type(stored)}", "columns")
+    get = stored.get
+    trial_index: Any
+    arm_name: Any
+    metric_name: Any
+    mean: Any
+    sem: Any
+    n: Any
+    start_time: Any
+    end_time: Any
+    trial_index, arm_name, metric_name = get("trial_index"), get("arm_name"), get("metric_name")
+    mean, sem = get("mean"), get("sem")
+    n, start_time, end_time = get("n"), get("start_time"), get("end_time")
+    size = len(trial_index) if type(trial_index) is list else -1
+    if not (
+        type(arm_name) is list
+        and type(metric_name) is list
+        and type(mean) is list
+        and type(sem) is list
+        and len(arm_name) == len(metric_name) == len(mean) == len(sem) == size
+        and (n is None or (type(n) is list and len(n) == size))
+        and (start_time is None or (type(start_time) is list and len(start_time) == size))
+        and (end_time is None or (type(end_time) is list and len(end_time) == size))
+    ):
+        _check_columns(stored, size)
+    for item in mean:
+        if type(item) is dict:
+            mean = ctx.value(mean)
+            break
+    for item in sem:
+        if type(item) is dict:
+            sem = ctx.value(sem)
+            break
+    columns: dict[str, Any] = {
+        "trial_index": trial_index,
+        "arm_name": arm_name,
+        "metric_name": metric_name,
+        "mean": mean,
+        "sem": sem,
+        "n": [None] * size if n is None else n,
+        "start_time": [None] * size if start_time is None else _times(start_time, ctx),
+        "end_time": [None] * size if end_time is None else _times(end_time, ctx),
+    }
+    if not _DATA_COLUMN_NAMES.issuperset(stored):
+        for name, values in stored.items():
+            if name not in columns:  # a column a user added to the Data by hand
+                columns[name] = ctx.value(values)
+    return columns
+
+
+_DATA_COLUMN_NAMES = frozenset(DATA_COLUMNS)
+
+
+def _check_columns(stored: dict[str, Any], size: int) -> None:
+    """Raise DecodeFailure for the first column that is not a list of ``size`` values."""
+    for name in DATA_COLUMNS:
+        values = stored.get(name)
+        if values is None and name in OPTIONAL_COLUMNS:
+            continue
+        if type(values) is not list or len(values) != size:
+            raise DecodeFailure(
+                f"expected a list of as many values as trial_index has, got {json_type(values)}",
+                "columns",
+                name,
+            )
+
+
+def _times(values: list[Any], ctx: DecodeContext) -> list[datetime | None]:
+    fromisoformat = datetime.fromisoformat
+    return [
+        None if v is None else fromisoformat(v) if type(v) is str else datetime_value(v, "", ctx)
+        for v in values
+    ]

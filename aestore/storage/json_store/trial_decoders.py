@@ -1,0 +1,203 @@
+"""Decoding of trials and what they hold: generator runs, arms, abandoned arms, runners.
+
+Trials, generator runs and arms are rebuilt without ``__init__``: it would stamp new creation
+times and re-run checks whose results are stored, and an experiment has many of them. Their
+experiment is set by :func:`~.experiment_decoders.experiment_from_json`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aestore.core import (
+    AbandonedArm,
+    Arm,
+    BatchTrial,
+    GeneratorRun,
+    GeneratorRunStruct,
+    OptimizationConfig,
+    Runner,
+    SearchSpace,
+    Trial,
+    TrialStatus,
+)
+from aestore.storage.json_store.decode_fields import (
+    OPTIONAL,
+    DecodeFailure,
+    any_object_field,
+    datetime_value,
+    dict_field,
+    enum_member,
+    json_type,
+    list_field,
+    object_field,
+    objects_field,
+)
+
+if TYPE_CHECKING:
+    from aestore.storage.json_store.decoder import DecodeContext
+
+__all__ = [
+    "abandoned_arm_from_json",
+    "arm_from_json",
+    "batch_trial_from_json",
+    "generator_run_from_json",
+    "generator_run_struct_from_json",
+    "runner_from_json",
+    "trial_from_json",
+]
+
+_STATUSES = dict(TrialStatus.__members__)
+_TRIAL_TIMES = ("time_created", "time_staged", "time_run_started", "time_completed")
+
+
+def _base_trial_fields(d: dict[str, Any], ctx: DecodeContext) -> dict[str, Any]:
+    status = d["status"]
+    status = _STATUSES.get(status) if type(status) is str else None
+    if status is None:
+        status = enum_member(TrialStatus, d["status"], "status")
+    index = d["index"]
+    if type(index) is not int:
+        raise DecodeFailure(f"expected an integer, got {json_type(index)}", "index")
+    runner = d["runner"]
+    fields = {
+        "_experiment": None,
+        "index": index,
+        "trial_type": d["trial_type"],
+        "ttl_seconds": d["ttl_seconds"],
+        "status": status,
+        "run_metadata": dict_field(d, "run_metadata", ctx),
+        "stop_metadata": dict_field(d, "stop_metadata", ctx),
+        "properties": dict_field(d, "properties", ctx),
+        "runner": None if runner is None else any_object_field(d, "runner", ctx),
+        "failed_reason": d["failed_reason"],
+        "abandoned_reason": d["abandoned_reason"],
+        "time_created": None,
+        "time_staged": None,
+        "time_run_started": None,
+        "time_completed": None,
+    }
+    fromisoformat = datetime.fromisoformat
+    for key in _TRIAL_TIMES:
+        value = d[key]
+        if value is not None:
+            fields[key] = (
+                fromisoformat(value) if type(value) is str else datetime_value(value, key, ctx)
+            )
+    return fields
+
+
+def trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> Trial:
+    """A single-arm trial (its experiment is set by the experiment's decoder)."""
+    fields = _base_trial_fields(d, ctx)
+    generator_run = d["generator_run"]
+    if generator_run is not None:
+        generator_run = ctx.value(generator_run)
+        if not isinstance(generator_run, GeneratorRun):
+            raise DecodeFailure(
+                f"expected a GeneratorRun, got {json_type(generator_run)}", "generator_run"
+            )
+    fields["generator_run"] = generator_run
+    trial = Trial.__new__(Trial)
+    trial.__dict__ = fields  # the decoded fields are the new object's state (no copy)
+    return trial
+
+
+def batch_trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> BatchTrial:
+    """A batch trial: generator runs with multipliers, status quo, abandoned arms."""
+    fields = _base_trial_fields(d, ctx)
+    fields["generator_run_structs"] = objects_field(
+        d, "generator_run_structs", GeneratorRunStruct, ctx
+    )
+    fields["abandoned_arms_metadata"] = objects_field(d, "abandoned_arms", AbandonedArm, ctx)
+    fields["_status_quo"] = object_field(d, "status_quo", (Arm, OPTIONAL), ctx)
+    fields["_status_quo_weight"] = ctx.value(d["status_quo_weight"])
+    trial = BatchTrial.__new__(BatchTrial)
+    trial.__dict__ = fields  # the decoded fields are the new object's state (no copy)
+    return trial
+
+
+def generator_run_struct_from_json(d: dict[str, Any], ctx: DecodeContext) -> GeneratorRunStruct:
+    """A batch trial's generator run with its weight multiplier."""
+    return GeneratorRunStruct(
+        object_field(d, "generator_run", GeneratorRun, ctx), ctx.value(d["weight"])
+    )
+
+
+def abandoned_arm_from_json(d: dict[str, Any], ctx: DecodeContext) -> AbandonedArm:
+    """An abandoned arm with its stored time (not a new one)."""
+    return AbandonedArm(d["name"], time=datetime_value(d["time"], "time", ctx), reason=d["reason"])
+
+
+def generator_run_from_json(d: dict[str, Any], ctx: DecodeContext) -> GeneratorRun:
+    """A generator run with its stored creation time; predictions come back as tuples."""
+    value = ctx.value
+    arms = [value(arm) for arm in list_field(d, "arms")]
+    for position, arm in enumerate(arms):
+        if type(arm) is not Arm and not isinstance(arm, Arm):
+            raise DecodeFailure(f"expected an Arm, got {json_type(arm)}", "arms", position)
+    weights = value(list_field(d, "weights"))
+    if len(weights) != len(arms):
+        raise DecodeFailure(f"{len(arms)} arms but {len(weights)} weights", "weights")
+    run_type = d["generator_run_type"]
+    if run_type is not None and type(run_type) is not str:
+        raise DecodeFailure(f"expected a string, got {json_type(run_type)}", "generator_run_type")
+    time_created = d["time_created"]
+    containers = _CONTAINERS
+    v: Any
+    # Free-form values are decoded only when they are containers (tags are dicts).
+    fields = {
+        "arms": arms,
+        "weights": weights,
+        "optimization_config": None,
+        "search_space": None,
+        "model_predictions": value(v) if type(v := d["model_predictions"]) in containers else v,
+        "best_arm_predictions": (
+            value(v) if type(v := d["best_arm_predictions"]) in containers else v
+        ),
+        "_generator_run_type": run_type,
+        "fit_time": value(v) if type(v := d["fit_time"]) in containers else v,
+        "gen_time": value(v) if type(v := d["gen_time"]) in containers else v,
+        "model_key": d["model_key"],
+        "model_kwargs": value(v) if type(v := d["model_kwargs"]) in containers else v,
+        "bridge_kwargs": value(v) if type(v := d["bridge_kwargs"]) in containers else v,
+        "gen_metadata": value(v) if type(v := d["gen_metadata"]) in containers else v,
+        "model_state_after_gen": (
+            value(v) if type(v := d["model_state_after_gen"]) in containers else v
+        ),
+        "time_created": (
+            datetime.fromisoformat(time_created)
+            if type(time_created) is str
+            else datetime_value(time_created, "time_created", ctx)
+        ),
+        "index": d["index"],
+    }
+    if d["optimization_config"] is not None:
+        fields["optimization_config"] = object_field(
+            d, "optimization_config", OptimizationConfig, ctx
+        )
+    if d["search_space"] is not None:
+        fields["search_space"] = object_field(d, "search_space", SearchSpace, ctx)
+    run = GeneratorRun.__new__(GeneratorRun)
+    run.__dict__ = fields
+    return run
+
+
+_CONTAINERS = frozenset({dict, list})
+
+
+def arm_from_json(d: dict[str, Any], ctx: DecodeContext) -> Arm:
+    """An arm; its parameters are whatever was stored (numbers stay int or float)."""
+    name = d["name"]
+    if name is not None and type(name) is not str:
+        raise DecodeFailure(f"expected a string or null, got {json_type(name)}", "name")
+    arm = Arm.__new__(Arm)
+    arm.parameters = dict_field(d, "parameters", ctx)
+    arm._name = name
+    return arm
+
+
+def runner_from_json(d: dict[str, Any], ctx: DecodeContext) -> Runner:
+    """The base runner (no fields)."""
+    return Runner()
