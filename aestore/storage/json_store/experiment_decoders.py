@@ -242,20 +242,12 @@ def _columns_from_json(d: dict[str, Any], ctx: DecodeContext) -> dict[str, list[
         and (end_time is None or (type(end_time) is list and len(end_time) == size))
     ):
         _check_columns(stored, size)
-    for item in mean:
-        if type(item) is dict:
-            mean = ctx.value(mean)
-            break
-    for item in sem:
-        if type(item) is dict:
-            sem = ctx.value(sem)
-            break
     columns: dict[str, Any] = {
         "trial_index": trial_index,
         "arm_name": arm_name,
         "metric_name": metric_name,
-        "mean": mean,
-        "sem": sem,
+        "mean": _floats(mean, ctx),
+        "sem": _floats(sem, ctx),
         "n": [None] * size if n is None else n,
         "start_time": [None] * size if start_time is None else _times(start_time, ctx),
         "end_time": [None] * size if end_time is None else _times(end_time, ctx),
@@ -282,6 +274,14 @@ def _check_columns(stored: dict[str, Any], size: int) -> None:
                 "columns",
                 name,
             )
+
+
+def _floats(values: list[Any], ctx: DecodeContext) -> list[Any]:
+    """A mean or sem column: its tagged non-finite floats decoded (most columns have none)."""
+    for item in values:
+        if type(item) is dict:
+            return ctx.value(values)
+    return values
 
 
 def _times(values: list[Any], ctx: DecodeContext) -> list[datetime | None]:

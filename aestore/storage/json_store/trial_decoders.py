@@ -8,7 +8,7 @@ experiment is set by :func:`~.experiment_decoders.experiment_from_json`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aestore.core import (
     AbandonedArm,
@@ -33,6 +33,7 @@ from aestore.storage.json_store.decode_fields import (
     list_field,
     object_field,
     objects_field,
+    str_or_none,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,16 @@ __all__ = [
     "runner_from_json",
     "trial_from_json",
 ]
+
+_T = TypeVar("_T")
+
+
+def _from_state(cls: type[_T], fields: dict[str, Any]) -> _T:
+    """A ``cls`` whose state is ``fields`` (the dict itself, not a copy), without ``__init__``."""
+    obj = cls.__new__(cls)
+    obj.__dict__ = fields
+    return obj
+
 
 _STATUSES = dict(TrialStatus.__members__)
 _TRIAL_TIMES = ("time_created", "time_staged", "time_run_started", "time_completed")
@@ -99,9 +110,7 @@ def trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> Trial:
                 f"expected a GeneratorRun, got {json_type(generator_run)}", "generator_run"
             )
     fields["generator_run"] = generator_run
-    trial = Trial.__new__(Trial)
-    trial.__dict__ = fields  # the decoded fields are the new object's state (no copy)
-    return trial
+    return _from_state(Trial, fields)
 
 
 def batch_trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> BatchTrial:
@@ -113,9 +122,7 @@ def batch_trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> BatchTrial:
     fields["abandoned_arms_metadata"] = objects_field(d, "abandoned_arms", AbandonedArm, ctx)
     fields["_status_quo"] = object_field(d, "status_quo", (Arm, OPTIONAL), ctx)
     fields["_status_quo_weight"] = ctx.value(d["status_quo_weight"])
-    trial = BatchTrial.__new__(BatchTrial)
-    trial.__dict__ = fields  # the decoded fields are the new object's state (no copy)
-    return trial
+    return _from_state(BatchTrial, fields)
 
 
 def generator_run_struct_from_json(d: dict[str, Any], ctx: DecodeContext) -> GeneratorRunStruct:
@@ -179,9 +186,7 @@ def generator_run_from_json(d: dict[str, Any], ctx: DecodeContext) -> GeneratorR
         )
     if d["search_space"] is not None:
         fields["search_space"] = object_field(d, "search_space", SearchSpace, ctx)
-    run = GeneratorRun.__new__(GeneratorRun)
-    run.__dict__ = fields
-    return run
+    return _from_state(GeneratorRun, fields)
 
 
 _CONTAINERS = frozenset({dict, list})
@@ -189,9 +194,7 @@ _CONTAINERS = frozenset({dict, list})
 
 def arm_from_json(d: dict[str, Any], ctx: DecodeContext) -> Arm:
     """An arm; its parameters are whatever was stored (numbers stay int or float)."""
-    name = d["name"]
-    if name is not None and type(name) is not str:
-        raise DecodeFailure(f"expected a string or null, got {json_type(name)}", "name")
+    name = str_or_none(d["name"], "name")
     arm = Arm.__new__(Arm)
     arm.parameters = dict_field(d, "parameters", ctx)
     arm._name = name
