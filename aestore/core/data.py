@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -157,7 +158,11 @@ class Data(Base):
         for row, trial_index in enumerate(self.columns["trial_index"]):
             rows_by_trial.setdefault(trial_index, []).append(row)
         if len(rows_by_trial) == 1:
-            return {next(iter(rows_by_trial)): self}
+            # A copy, not self: an experiment keeps its own attached data, so a caller reusing
+            # its Data object afterwards cannot change what was attached (or stored).
+            clone = copy.copy(self)
+            clone.columns = {c: list(v) for c, v in self.columns.items()}
+            return {next(iter(rows_by_trial)): clone}
         # One pass over the rows, not one per trial: attaching data for 10,000 trials at once
         # must not cost 10,000 scans.
         return {

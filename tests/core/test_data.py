@@ -337,3 +337,16 @@ def test_importing_data_does_not_import_pandas() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert out.stdout.strip() == "False"
+
+
+def test_attached_data_is_a_copy_the_caller_cannot_change() -> None:
+    from aestore.samples import make_experiment
+
+    experiment = make_experiment(num_trials=1)
+    name = experiment.trials[0].arms[0].name
+    data = Data(
+        [{"trial_index": 0, "arm_name": name, "metric_name": "m", "mean": 1.0, "sem": 0.1}]
+    )
+    experiment.attach_data(data)
+    data.columns["mean"][0] = 99.0
+    assert experiment.lookup_data([0]).to_records()[0]["mean"] == 1.0
