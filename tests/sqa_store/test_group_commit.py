@@ -20,6 +20,7 @@ from aestore.storage.sqa_store.save import save_experiment, save_or_update_trial
 from aestore.storage.sqa_store.save_gate import save_gate
 from aestore.storage.sqa_store.save_plan import TRIALS
 from aestore.storage.sqa_store.snapshot import registration
+from tests.sqa_store.helpers import count_statements, tables_written
 
 
 @contextmanager
@@ -149,3 +150,20 @@ async def test_member_cancelled_after_its_batch_started_is_written_whole(store: 
     await other  # the batch was not cancelled with the victim
     assert await load_experiment(experiment.name or "") == experiment
     assert (batcher.batches - batches_before, db.get_engine().pool.checkedout()) == (1, 0)
+
+
+async def test_a_batch_updates_its_trials_in_bulk(store: str) -> None:
+    experiment = await stored_experiment(8)
+    trials = list(experiment.trials.values())
+    for trial in trials:
+        step(experiment, trial, 0.5)
+    with count_statements() as statements:
+        await asyncio.gather(*(save_or_update_trial(experiment, t) for t in trials))
+    # One UPDATE for all trials (asyncpg: one per trial, its executemany rowcount is not
+    # reliable), one INSERT of all data rows.
+    per_trial = db.get_engine().dialect.name == "postgresql"
+    expected = [("UPDATE", "ae_trials")] * (len(trials) if per_trial else 1) + [
+        ("INSERT", "ae_data")
+    ]
+    assert tables_written(statements) == expected
+    assert await load_experiment(experiment.name or "") == experiment

@@ -227,7 +227,7 @@ def _plan_trial(
         row_image = trial_image(row)
         version = old.version
         if row_image != old.row:
-            plan.trial_updates.append((row, old.version))
+            plan.trial_updates.append((row, old.version, old.row))
             version += 1
         children = children_signature(trial)
         if children != old.children:

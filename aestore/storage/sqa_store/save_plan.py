@@ -5,14 +5,24 @@ A :class:`SavePlan` gathers the rows to insert (one list per table, written with
 the trial's ``version`` (0 rows matched -> :class:`ConcurrentModificationError`). Order: deletes,
 trial updates, inserts (trials before their generator runs, arms, abandoned arms, runners and
 data), then generator-run multiplier updates.
+
+Trial UPDATEs set only the columns that differ from the stored row (the version guard
+ensures the others are stored as we know them). Several trials (a group commit of concurrent
+saves) are updated in ascending index order (the global lock order) by: one multi-row
+``UPDATE ... CASE`` on MySQL/MariaDB (aiomysql would send an executemany as one round trip
+per row), one executemany on SQLite (its rowcount is the total of rows matched), one
+statement per trial on PostgreSQL (asyncpg's executemany rowcount is not reliable). A total
+below the number of trials means one is stale: the save fails as a whole, and a group commit
+then reruns its members one by one to find which.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import Table, Update, and_, bindparam, case, delete, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -79,16 +89,73 @@ _UPDATED_TRIAL_COLUMNS = [k for k in TRIAL_KEYS if k not in ("experiment_id", "t
 # Statements built once: building one costs ~50 us of SQLAlchemy coercions per save, and
 # the compiled form is cached by the engine either way.
 _INSERTS = {table: insert(table) for table in TABLES_IN_ORDER.values()}
-_UPDATE_TRIAL = (
-    update(TRIALS)
-    .where(
-        TRIALS.c.experiment_id == bindparam("b_e"),
-        TRIALS.c.trial_index == bindparam("b_t"),
-        TRIALS.c.version == bindparam("b_v"),
+_KEY_POSITIONS = {k: p for p, k in enumerate(TRIAL_KEYS)}
+# MySQL/MariaDB: the trials of one save are UPDATEd by one statement (aiomysql runs an
+# UPDATE executemany as one round trip per row); at most this many rows per statement.
+UPDATE_ROWS_MAX = 64
+
+
+@functools.lru_cache(maxsize=256)
+def _update_statement(columns: tuple[str, ...]) -> Update:
+    """UPDATE of these columns of one trial, guarded by its version (built once per shape)."""
+    c = TRIALS.c
+    return (
+        update(TRIALS)
+        .where(
+            c.experiment_id == bindparam("b_e"),
+            c.trial_index == bindparam("b_t"),
+            c.version == bindparam("b_v"),
+        )
+        .values({col: bindparam(f"v_{col}") for col in columns})
+        .values(version=bindparam("b_nv"))
     )
-    .values({col: bindparam(f"v_{col}") for col in _UPDATED_TRIAL_COLUMNS})
-    .values(version=bindparam("b_nv"))
-)
+
+
+@functools.lru_cache(maxsize=256)
+def _multi_row_update(n: int, columns: tuple[str, ...]) -> Update:
+    """``UPDATE trials SET col = CASE WHEN trial_index = :t0 THEN :col_0 ... END, ...,
+    version = version + 1 WHERE experiment_id = :e AND trial_index IN (:t0, ...) AND
+    ((trial_index = :t0 AND version = :v0) OR ...)``: the IN list makes it a primary-key
+    range (only these rows are read and locked, in key order), the OR keeps each row's
+    version guard; a rowcount below ``n`` means one of the trials is stale."""
+    c = TRIALS.c
+    keys: list[Any] = [bindparam(f"t{k}") for k in range(n)]
+    values: dict[str, Any] = {
+        col: case(
+            *[
+                (c.trial_index == key, bindparam(f"{col}_{k}", type_=c[col].type))
+                for k, key in enumerate(keys)
+            ]
+        )
+        for col in columns
+    }
+    values["version"] = c.version + 1
+    guard = or_(
+        *[and_(c.trial_index == key, c.version == bindparam(f"v{k}")) for k, key in enumerate(keys)]
+    )
+    return (
+        update(TRIALS)
+        .where(c.experiment_id == bindparam("e"), c.trial_index.in_(keys), guard)
+        .values(values)
+    )
+
+
+def _changed_columns(updates: list[tuple[Row, int, tuple[Any, ...]]]) -> tuple[str, ...]:
+    """The columns that differ from the stored row in any of these updates.
+
+    The others are written as they are stored (the version guard makes sure of that), so
+    the UPDATE leaves them out: fewer values to encode, escape and send.
+    """
+    changed = tuple(
+        col
+        for col in _UPDATED_TRIAL_COLUMNS
+        if any(
+            (new := row[col]) is not (stored := old[_KEY_POSITIONS[col]])
+            and (new != stored or type(new) is not type(stored))
+            for row, _, old in updates
+        )
+    )
+    return changed or tuple(_UPDATED_TRIAL_COLUMNS)
 
 
 @dataclass
@@ -100,7 +167,8 @@ class SavePlan:
     abandoned_deletes: list[int] = field(default_factory=list)
     runner_deletes: list[int] = field(default_factory=list)
     data_deletes: list[dict[str, int]] = field(default_factory=list)
-    trial_updates: list[tuple[Row, int]] = field(default_factory=list)
+    # (new row, version read, image of the row stored at that version)
+    trial_updates: list[tuple[Row, int, tuple[Any, ...]]] = field(default_factory=list)
     multiplier_updates: list[dict[str, Any]] = field(default_factory=list)
     inserts: dict[str, list[Row]] = field(
         default_factory=lambda: {
@@ -208,23 +276,45 @@ async def execute_plan(conn: AsyncConnection, plan: SavePlan, eid: int, name: st
 
 
 async def _update_trials(
-    conn: AsyncConnection, updates: list[tuple[Row, int]], eid: int, name: str
+    conn: AsyncConnection,
+    updates: list[tuple[Row, int, tuple[Any, ...]]],
+    eid: int,
+    name: str,
 ) -> None:
     """UPDATE changed trials, each only if its stored version is the one we last wrote."""
+    # Ascending trial index: every writer takes the trials' row locks in one order.
+    updates = sorted(updates, key=lambda u: u[0]["trial_index"])
+    columns = _changed_columns(updates)
+    result: Any
+    dialect = conn.dialect
+    if len(updates) > 1 and dialect.name in ("mysql", "mariadb"):
+        for start in range(0, len(updates), UPDATE_ROWS_MAX):
+            part = updates[start : start + UPDATE_ROWS_MAX]
+            bound: dict[str, Any] = {"e": eid}
+            for k, (row, version, _) in enumerate(part):
+                bound[f"t{k}"], bound[f"v{k}"] = row["trial_index"], version
+                for col in columns:
+                    bound[f"{col}_{k}"] = row[col]
+            result = await conn.execute(_multi_row_update(len(part), columns), bound)
+            if result.rowcount != len(part):
+                indices = [row["trial_index"] for row, _, _ in part]
+                raise ConcurrentModificationError(
+                    name, f"one of trials {indices[:10]} was changed by another writer."
+                )
+        return
+    stmt = _update_statement(columns)
     params = [
         {
             "b_e": eid,
             "b_t": row["trial_index"],
             "b_v": version,
             "b_nv": version + 1,
-            **{f"v_{col}": row[col] for col in _UPDATED_TRIAL_COLUMNS},
+            **{f"v_{col}": row[col] for col in columns},
         }
-        # Ascending trial index: every writer takes the trials' row locks in one order.
-        for row, version in sorted(updates, key=lambda u: u[0]["trial_index"])
+        for row, version, _ in updates
     ]
-    dialect = conn.dialect
     if len(params) > 1 and dialect.supports_sane_multi_rowcount:
-        result: Any = await conn.execute(_UPDATE_TRIAL, params)
+        result = await conn.execute(stmt, params)
         if result.rowcount != len(params):
             indices = [p["b_t"] for p in params]
             raise ConcurrentModificationError(
@@ -232,7 +322,7 @@ async def _update_trials(
             )
         return
     for p in params:
-        result = await conn.execute(_UPDATE_TRIAL, p)
+        result = await conn.execute(stmt, p)
         if result.rowcount != 1:
             raise ConcurrentModificationError(
                 name, "the trial was changed (or deleted) by another writer.", trial_index=p["b_t"]
