@@ -128,6 +128,8 @@ def _settle(request: _Request, outcome: BaseException | None) -> None:
         return
     if outcome is None:
         future.set_result(None)
+    elif isinstance(outcome, asyncio.CancelledError):
+        future.cancel()  # the leader was cancelled (its loop is closing)
     else:
         future.set_exception(outcome)
 
