@@ -6,6 +6,16 @@ the generator runs without their large blobs and then the blobs of the last run 
 rows are decoded by a :class:`~aestore.storage.sqa_store.base_decoder.Decoder`, and the
 bookkeeping of what is stored is set from them, so re-saving a loaded experiment writes
 nothing.
+
+All the reads of a load see one snapshot of the database, whatever other connections commit
+meanwhile (else a load could return data of trials it doesn't have): they run in one
+transaction, ``REPEATABLE READ`` on PostgreSQL (whose default, ``READ COMMITTED``, gives each
+statement its own snapshot) and on MySQL/MariaDB (InnoDB's default there), opened by an
+explicit ``BEGIN`` on SQLite (whose Python driver sends none before a ``SELECT``).
+
+The garbage collector is paused (:mod:`~aestore.storage.sqa_store.gc_pause`) only while rows
+are turned into Python objects and decoded, a slice at a time, never while a load waits on
+the database: the pause is process-wide.
 """
 
 from __future__ import annotations
@@ -80,27 +90,61 @@ async def _all(session: AsyncSession, table: Table, eid: int, columns: Any = Non
     if session.get_bind().dialect.name == "mysql":
         # aiomysql parses every row of a buffered result in Python on the loop, all at once
         # (~40 ms for 10,000 trial rows): stream it (a server-side cursor), a slice at a time.
+        # Each slice is read and parsed inside one await (network I/O): no GC pause here.
         streamed = (await session.stream(stmt)).mappings()
         async for part in streamed.partitions(ROW_SLICE):
             rows.extend(part)
-            gc_step()
             await asyncio.sleep(0)
         return rows
     result = (await session.execute(stmt)).mappings()
-    for part in result.partitions(ROW_SLICE):
-        rows.extend(part)
-        if len(part) == ROW_SLICE:
+    parts = result.partitions(ROW_SLICE)
+    while True:
+        # The rows are fetched: making their Python objects is CPU work, paused per slice.
+        with gc_paused():
+            part = next(parts, ())
+            rows.extend(part)
             gc_step()
-            await asyncio.sleep(0)
-    return rows
+        if len(part) < ROW_SLICE:
+            return rows
+        await asyncio.sleep(0)
+
+
+async def _begin_snapshot(session: AsyncSession) -> None:
+    """Start the session's transaction so that every later read sees one snapshot.
+
+    Call it before the session's first statement. SQLite: pysqlite's legacy transaction
+    control sends no ``BEGIN`` before a ``SELECT`` (each one sees the latest commit), so one is
+    sent on the driver connection (transaction control, not a statement of the load; the
+    session's commit ends it). Elsewhere: ``REPEATABLE READ`` unless the connections' default
+    is at least that (InnoDB's is; PostgreSQL's ``READ COMMITTED`` isn't).
+    """
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
+        conn = await session.connection()
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        if driver is not None and not driver.in_transaction:
+            cursor = await driver.execute("BEGIN")
+            await cursor.close()
+        return
+    level = str(getattr(dialect, "default_isolation_level", None) or "").upper()  # after connect
+    if level in ("REPEATABLE READ", "SERIALIZABLE"):
+        await session.connection()
+    else:
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 async def read_rows(session: AsyncSession, name: str, reduced_state: bool = False) -> StoredRows:
     """Every stored row of experiment ``name``, one query per table.
 
+    The reads see one snapshot if ``session`` has run no statement yet (see
+    :func:`_begin_snapshot`); else they run in the session's transaction as it is.
+
     Example:
         >>> # async with session_scope() as session: rows = await read_rows(session, "exp")
     """
+    if not session.in_transaction():
+        await _begin_snapshot(session)
     found = (
         (await session.execute(select(EXPERIMENTS).where(EXPERIMENTS.c.name == name)))
         .mappings()
@@ -194,20 +238,21 @@ async def load_experiment_with_decoder(
             return await read_rows(session, experiment_name, reduced_state)
 
     def decode() -> tuple[Experiment, ExperimentState]:
-        experiment = decoder.experiment_from_rows(rows)
-        state = _stored_state(experiment, rows, Encoder(decoder.config))
-        _free_rows(rows)
+        # Decoding allocates ~1M objects for 10,000 trials, none garbage: without the pause,
+        # full collections would stop the loop for 100+ ms at a time. The pause covers this
+        # CPU work only (no await): while a load waits on the database, the collector runs.
+        with gc_paused():
+            experiment = decoder.experiment_from_rows(rows)
+            state = _stored_state(experiment, rows, Encoder(decoder.config))
+            _free_rows(rows)
         return experiment, state
 
-    # Reading and decoding allocate ~1M objects for 10,000 trials, none garbage: without the
-    # pause, full collections would stop the loop for 100+ ms at a time.
-    with gc_paused():
-        rows = await run_with_retries(read, experiment_name)
-        if len(rows.trials) + len(rows.data) >= DECODE_IN_THREAD_MIN_ROWS:
-            loop = asyncio.get_running_loop()
-            experiment, state = await loop.run_in_executor(_decode_executor(), decode)
-        else:
-            experiment, state = decode()  # small: a thread hop would cost more than it saves
+    rows = await run_with_retries(read, experiment_name)
+    if len(rows.trials) + len(rows.data) >= DECODE_IN_THREAD_MIN_ROWS:
+        loop = asyncio.get_running_loop()
+        experiment, state = await loop.run_in_executor(_decode_executor(), decode)
+    else:
+        experiment, state = decode()  # small: a thread hop would cost more than it saves
     reg = registration(experiment, token=rows.experiment["instance_token"])
     reg.states[key] = state
     reg.unsure.discard(key)
