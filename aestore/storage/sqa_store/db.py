@@ -11,12 +11,19 @@ Dialect defaults: MySQL/MariaDB engines get ``pool_pre_ping`` and ``pool_recycle
 (below MySQL's default ``wait_timeout`` of 28800s and most hosted providers' 3600s) and
 ``charset=utf8mb4``; SQLite connections turn on foreign keys (the cascades rely on them), a
 30s busy timeout and WAL journaling.
+
+Bad inputs fail as :class:`~aestore.exceptions.SQAConfigError`, never as a raw SQLAlchemy
+error: a URL whose dialect or driver can't be loaded or isn't async (``mysql+pymysql``),
+invalid engine arguments, a ``creator`` that isn't callable or whose result can't be awaited
+(a synchronous connection factory; it fails on first connect). URLs in messages and in
+:func:`database_key` never show a password, nor password-like query values (``?password=``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -35,7 +43,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from aestore.exceptions import EngineNotInitializedError, SQAConfigError
-from aestore.storage.sqa_store.db_errors import translate_db_errors
+from aestore.storage.sqa_store.db_errors import safe_url, scrub, secrets_of, translate_db_errors
 from aestore.storage.sqa_store.sqa_classes import SQABase
 
 __all__ = [
@@ -54,6 +62,13 @@ DATABASE_URL_ENV = "AESTORE_DATABASE_URL"
 DEFAULT_SQLITE_FILE = "aestore.db"
 MYSQL_POOL_RECYCLE_SECONDS = 1800
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+ASYNC_DRIVERS_HINT = (
+    "use an async driver: mysql+aiomysql://, postgresql+asyncpg://, sqlite+aiosqlite:///"
+)
+CREATOR_HINT = (
+    "creator must be an async connection factory, e.g. "
+    "`async def creator(): return await aiomysql.connect(...)`"
+)
 
 
 class _Settings:
@@ -75,7 +90,7 @@ class _Settings:
         ] = weakref.WeakKeyDictionary()
         self.unclaimed: tuple[AsyncEngine, async_sessionmaker[AsyncSession]] | None = None
         # database_key(), computed once: every save looks it up (rendering costs ~15 us).
-        self.key = url.render_as_string(hide_password=True)
+        self.key = safe_url(url)
         if creator is not None:
             self.key += f"#creator={id(creator)}"
 
@@ -94,8 +109,11 @@ class _Settings:
             kwargs.setdefault("pool_pre_ping", True)
             kwargs.setdefault("pool_recycle", MYSQL_POOL_RECYCLE_SECONDS)
         if self.creator is not None:
-            kwargs["async_creator"] = self.creator
-        engine = create_async_engine(self.url, echo=self.echo, **kwargs)
+            kwargs["async_creator"] = _async_creator(self.creator)
+        try:
+            engine = create_async_engine(self.url, echo=self.echo, **kwargs)
+        except (sa_exc.ArgumentError, sa_exc.InvalidRequestError, ImportError, TypeError) as err:
+            raise _engine_config_error(err, self.url) from (None if _leaks(err, self.url) else err)
         if backend == "sqlite":
             in_memory = self.url.database in (None, "", ":memory:")
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas(in_memory))
@@ -148,6 +166,51 @@ def _dispose_when_closed(loop: asyncio.AbstractEventLoop, engine: AsyncEngine) -
 
     with contextlib.suppress(AttributeError):  # a loop that forbids it: GC cleans up
         loop.close = close  # type: ignore[method-assign]
+
+
+def _leaks(err: BaseException, url: URL) -> bool:
+    """Whether ``err``'s text shows one of the URL's secrets (then it is not chained)."""
+    return any(secret in f"{err} {err!r}" for secret in secrets_of(url))
+
+
+def _engine_config_error(err: BaseException, url: URL) -> SQAConfigError:
+    driver_problem = isinstance(err, (sa_exc.NoSuchModuleError, ImportError)) or (
+        isinstance(err, sa_exc.InvalidRequestError) and "async" in str(err)
+    )
+    hint = f" ({ASYNC_DRIVERS_HINT})" if driver_problem else ""
+    return SQAConfigError(
+        scrub(f"Cannot make an engine for {safe_url(url)}: {type(err).__name__}: {err}", url) + hint
+    )
+
+
+def _is_async_function(fn: Any) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - an object with an ``async def __call__``
+    )
+
+
+def _async_creator(creator: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    """``creator``, or, if it isn't an ``async def``, a wrapper checking what it returns.
+
+    A plain function returning an awaitable (``lambda: aiomysql.connect(...)``) is fine; one
+    returning a connection (``lambda: sqlite3.connect(...)``) gets :class:`SQAConfigError`
+    (and its connection closed) instead of "can't be used in 'await' expression".
+    """
+    if _is_async_function(creator):
+        return creator
+
+    async def checked() -> Any:
+        made: Any = creator()
+        if inspect.isawaitable(made):
+            return await made
+        with contextlib.suppress(Exception):
+            made.close()
+        raise SQAConfigError(
+            f"{CREATOR_HINT}; it returned a {type(made).__module__}.{type(made).__qualname__}, "
+            "not an awaitable."
+        )
+
+    return checked
 
 
 def _sqlite_pragmas(in_memory: bool) -> Callable[[Any, Any], None]:
@@ -209,6 +272,8 @@ def init_engine_and_session_factory(
         'sqlite'
     """
     global _settings
+    if creator is not None and not callable(creator):
+        raise SQAConfigError(f"{CREATOR_HINT}; got a {type(creator).__name__}.")
     new = _Settings(_resolve_url(url, creator, dialect), creator, echo, engine_kwargs)
     if _settings is not None and not force_init and _settings.same_as(new):
         return

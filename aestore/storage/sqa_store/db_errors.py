@@ -7,7 +7,10 @@
 - connection failures (refused, unknown host, wrong password or database) ->
   :class:`DatabaseConnectionError` naming host and database, with the password masked.
 
-Messages are scrubbed: the password never appears in them, even when a driver echoes it.
+Messages are scrubbed: the password never appears in them, even when a driver echoes it,
+nor do the values of password-like query parameters of the URL (``?password=``, ``passwd``,
+``pwd``, ``secret``, ``token``, in any case, also as part of a longer name such as
+``sslpassword``): :func:`safe_url` renders a URL with all of them masked.
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote, quote_plus
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
 from aestore.exceptions import DatabaseConnectionError, SQAStoreError, TablesMissingError
 
-__all__ = ["connection_error", "scrub", "translate_db_errors"]
+__all__ = ["connection_error", "safe_url", "scrub", "secrets_of", "translate_db_errors"]
+
+_SECRET_KEY = re.compile(r"passw(or)?d|pwd|secret|token", re.I)
+_MASK = "***"
+_PLACEHOLDER = "aestore-masked-value"
 
 _TABLE_MISSING = re.compile(
     r"no such table|\(1146,|doesn't exist|UndefinedTable|relation \S+ does not exist", re.I
@@ -40,17 +48,52 @@ _CONNECT_NAMES = (
 )
 
 
+def _secret_keys(url: URL) -> list[str]:
+    return [key for key in url.query if _SECRET_KEY.search(key)]
+
+
+def secrets_of(url: URL) -> list[str]:
+    """The secrets ``url`` holds: its password and its password-like query values.
+
+    Example:
+        >>> from sqlalchemy.engine import make_url
+        >>> secrets_of(make_url("postgresql+asyncpg://u:pw@h/db?PassWord=s3&sslmode=off"))
+        ['pw', 's3']
+    """
+    found = [str(url.password)] if url.password else []
+    for key in _secret_keys(url):
+        value = url.query[key]
+        found.extend(v for v in ([value] if isinstance(value, str) else value) if v)
+    return found
+
+
+def safe_url(url: URL) -> str:
+    """``url`` as text, its password and password-like query values masked.
+
+    Example:
+        >>> from sqlalchemy.engine import make_url
+        >>> safe_url(make_url("postgresql+asyncpg://u@h/db?password=s3cr3t&ssl=disable"))
+        'postgresql+asyncpg://u@h/db?password=***&ssl=disable'
+    """
+    keys = _secret_keys(url)
+    if keys:
+        url = url.update_query_dict({key: _PLACEHOLDER for key in keys})
+    return url.render_as_string(hide_password=True).replace(_PLACEHOLDER, _MASK)
+
+
 def scrub(text: str, url: URL) -> str:
-    """``text`` with the URL's password replaced by ``***``.
+    """``text`` with the URL's secrets (see :func:`secrets_of`) replaced by ``***``.
 
     Example:
         >>> from sqlalchemy.engine import make_url
         >>> scrub("login pw123 failed", make_url("mysql+aiomysql://u:pw123@h/db"))
         'login *** failed'
+        >>> scrub("dsn: ...?password=s3cr3t", make_url("postgresql+asyncpg://u@h/db?pwd=s3cr3t"))
+        'dsn: ...?password=***'
     """
-    password = url.password
-    if password:
-        text = text.replace(str(password), "***")
+    for secret in sorted(secrets_of(url), key=len, reverse=True):
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            text = text.replace(form, _MASK)
     return text
 
 
@@ -68,7 +111,7 @@ def connection_error(err: BaseException, url: URL) -> DatabaseConnectionError:
     where = f"host {url.host}:{url.port}" if url.host else "the local file"
     message = (
         f"Cannot connect to database {url.database!r} on {where} "
-        f"({url.render_as_string(hide_password=True)}): {type(orig).__name__}: {reason}"
+        f"({safe_url(url)}): {type(orig).__name__}: {reason}"
     )
     return DatabaseConnectionError(scrub(message, url), host=url.host, database=url.database)
 
