@@ -28,6 +28,7 @@ from tests.sqa_store.helpers import (
     failing_commit,
     failing_statement,
     tables_written,
+    writes,
 )
 
 ARM = {"x1": 0.1, "x2": 0.9, "lr": 0.1, "layers": 2, "optimizer": "sgd", "seed": 42}
@@ -64,8 +65,10 @@ async def test_resaving_loaded_experiment_runs_no_statement(store: str) -> None:
     await save_experiment(make_experiment(num_trials=5))
     loaded = await load_experiment("demo_experiment")
     with count_statements() as statements:
+        await save_experiment(loaded)  # reads the loaded trials' child rows once
+    with count_statements() as again:
         await save_experiment(loaded)
-    assert statements == []
+    assert (writes(statements), again) == ([], [])
 
 
 async def test_new_trial_inserts_only_its_rows(store: str) -> None:

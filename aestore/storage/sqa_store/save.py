@@ -7,10 +7,16 @@ experiment; later saves compare with the state of the last commit:
 - the experiment row: UPDATE when it differs, guarded by its ``version``;
 - parameters, constraints, metrics, the experiment's runner (a few rows): replaced when they
   differ;
-- trials: new ones are inserted with all their rows; a changed one gets an UPDATE guarded by
-  its ``version`` (0 rows matched -> :class:`ConcurrentModificationError`), and only its
-  changed child rows (a new generator run, abandoned arms, its runner) are rewritten;
-- data: rows of new attach stamps are inserted.
+- trials: every trial looked at (all of them for ``save_experiment``, the given ones for
+  ``save_or_update_trial(s)``) is encoded again, a slice at a time (the loop runs between
+  slices), and its row images are compared with the stored ones (see
+  :mod:`~aestore.storage.sqa_store.snapshot`): so in-place changes are found. New trials are
+  inserted with all their rows; a changed one gets an UPDATE guarded by its ``version``
+  (0 rows matched -> :class:`ConcurrentModificationError`), whether its own row or only its
+  child rows changed, and only the child rows that differ are rewritten (a stored generator
+  run is UPDATEd in its changed columns, its arms rewritten if they differ);
+- data: rows of new attach stamps are inserted. Attached ``Data`` is treated as immutable
+  (compared by attach stamp and object): don't edit an attached Data object in place.
 
 New rows of a table go in one bulk ``insert(table)`` executemany; nothing is written one round
 trip per row.
@@ -65,14 +71,17 @@ from aestore.exceptions import (
     SQAEncodeError,
 )
 from aestore.storage.sqa_store.db import connection_scope, database_key
-from aestore.storage.sqa_store.encoder import Encoder, Row
+from aestore.storage.sqa_store.encoder import Encoder, Row, TrialRows
 from aestore.storage.sqa_store.gc_pause import gc_paused, gc_step
 from aestore.storage.sqa_store.group_commit import trial_batcher
 from aestore.storage.sqa_store.retry import get_retry_policy, is_transient, retries_exhausted
 from aestore.storage.sqa_store.save_gate import save_gate
 from aestore.storage.sqa_store.save_plan import (
+    ABANDONED_ARMS,
+    ARMS,
     EXPERIMENT_TABLES,
     EXPERIMENTS,
+    GENERATOR_RUNS,
     RUNNERS,
     SavePlan,
     execute_plan,
@@ -80,11 +89,13 @@ from aestore.storage.sqa_store.save_plan import (
     plan_data,
 )
 from aestore.storage.sqa_store.snapshot import (
+    NO_CHILDREN,
+    RUN_KEYS,
+    Children,
     ExperimentState,
     StateBuilder,
     TrialEntry,
-    children_signature,
-    freeze,
+    children_image,
     image,
     images,
     new_state,
@@ -108,6 +119,11 @@ __all__ = [
 
 # Trials encoded between two turns of the event loop (~5 ms of work).
 ENCODE_SLICE = 200
+# The generator-run columns that ``load_experiment(reduced_state=True)`` leaves out (all
+# runs but the last get None).
+REDUCED_STATE_COLUMNS = ("model_kwargs", "bridge_kwargs", "gen_metadata", "model_state_after_gen")
+# Trial indices per ``IN (...)`` list when reading stored child rows.
+READ_IN_MAX = 500
 
 
 def experiment_level_rows(
@@ -158,8 +174,11 @@ async def _save_whole(
             await asyncio.sleep(0)  # encoding 10,000 trials takes ~0.3 s: let the loop run
         for index, trial in trials[start : start + ENCODE_SLICE]:
             history = experiment.data_by_trial.get(index)
-            row = plan.add_trial(encoder, trial, eid, history or {})
-            entries[index] = TrialEntry.of(trial, row, 1, history)
+            trial_rows = encoder.trial_rows(trial, eid)
+            plan.add_trial(encoder, trial_rows, eid, history or {})
+            entries[index] = TrialEntry.of(
+                trial, trial_rows.trial, 1, history, _children(trial_rows)
+            )
     await execute_plan(conn, plan, eid, name)
     return new_state(
         eid,
@@ -205,6 +224,10 @@ async def _save_experiment_level(
         builder.set_table(key, rows_image)
 
 
+def _children(rows: TrialRows) -> Children:
+    return children_image(rows.generator_runs, rows.arms, rows.abandoned_arms, rows.runner)
+
+
 def _plan_trial(
     plan: SavePlan,
     builder: StateBuilder,
@@ -212,32 +235,121 @@ def _plan_trial(
     experiment: Experiment,
     index: int,
     old: TrialEntry | None,
+    read_back: bool = False,
 ) -> None:
-    """Plan the writes of one trial that is new or may have changed."""
+    """Plan the writes of one trial: encode all its rows and write those that differ.
+
+    No shortcut by object identity or ``==`` on the objects: an in-place change (a generator
+    run's ``gen_metadata``, an arm's parameters, ``1`` -> ``1.0``, a time's UTC offset) shows
+    only in the encoded rows, whose JSON text and typed columns tell those apart.
+    """
     eid = builder.old.experiment_id
     trial = experiment.trials[index]
     history = experiment.data_by_trial.get(index)
+    rows = encoder.trial_rows(trial, eid)
     if old is None:
-        row = plan.add_trial(encoder, trial, eid, history or {})
-        builder.put(index, TrialEntry.of(trial, row, 1, history))
+        plan.add_trial(encoder, rows, eid, history or {})
+        builder.put(index, TrialEntry.of(trial, rows.trial, 1, history, _children(rows)))
         return
+    stored = old.children
+    assert stored is not None  # filled by _fill_children
     new = old
-    if old.trial is not trial or trial.__dict__ != old.signature:
-        row = encoder.trial_row(trial, eid)
-        row_image = trial_image(row)
+    row_image = trial_image(rows.trial)
+    children = _children(rows)
+    if read_back:
+        stored = _without_unloaded_blobs(stored, children)
+    if row_image != old.row or children != stored or old.trial is not trial:
         version = old.version
-        if row_image != old.row:
-            plan.trial_updates.append((row, old.version, old.row))
+        if row_image != old.row or children != stored:
+            # Any change of the trial's rows goes through its version guard.
+            plan.trial_updates.append((rows.trial, old.version, old.row))
             version += 1
-        children = children_signature(trial)
-        if children != old.children:
-            plan_children(plan, encoder, trial, eid, old.children)
-        new = TrialEntry(trial, freeze(trial), row_image, children, version, old.data)
+            if children != stored:
+                plan_children(plan, rows, eid, stored, children)
+        new = TrialEntry(trial, row_image, children, version, old.data)
     if history != old.data:
         plan_data(plan, encoder, eid, index, history or {}, old.data or {})
         new = replace(new, data=None if history is None else dict(history))
     if new is not old:
         builder.put(index, new)
+
+
+_BLOBS = [RUN_KEYS.index(k) for k in REDUCED_STATE_COLUMNS]
+
+
+def _without_unloaded_blobs(stored: Children, live: Children) -> Children:
+    """``stored`` where a run's large blobs are all None in ``live`` but not in ``stored``:
+    those runs were loaded with ``reduced_state=True`` (blobs left out), so their blobs
+    count as unchanged (and the run's UPDATE, if any, leaves them as stored)."""
+    runs = list(stored[0])
+    for position, (run, arms) in enumerate(runs[: len(live[0])]):
+        live_run = live[0][position][0]
+        if all(live_run[k] is None for k in _BLOBS) and any(run[k] is not None for k in _BLOBS):
+            patched = list(run)
+            for k in _BLOBS:
+                patched[k] = None
+            runs[position] = (tuple(patched), arms)
+    return (tuple(runs), *stored[1:])
+
+
+async def _fill_children(
+    conn: AsyncConnection, state: ExperimentState, indices: Sequence[int]
+) -> set[int]:
+    """Read the stored child rows of trials whose images aren't known (loaded trials).
+
+    Loading records the trial rows' images only; the first save that compares a loaded
+    trial reads its child rows once (one query per child table) and records their images.
+    """
+    unknown = [
+        i
+        for i in indices
+        if (p := state.positions.get(i)) is not None and state.entries[p].children is None
+    ]
+    if not unknown:
+        return set()
+    found = await read_children(conn, state.experiment_id, unknown)
+    for index in unknown:
+        # A fact about the stored rows, kept even if this save fails (the version guard
+        # covers any later write of the trial).
+        state.entries[state.positions[index]].children = found.get(index, NO_CHILDREN)
+    return set(unknown)
+
+
+async def read_children(
+    conn: AsyncConnection, eid: int, indices: Sequence[int] | None
+) -> dict[int, Children]:
+    """Images of the stored child rows of these trials (all trials: None), by trial index."""
+    tables = (GENERATOR_RUNS, ARMS, ABANDONED_ARMS, RUNNERS)
+    by_table: list[dict[int, list[Any]]] = []
+    chunks: list[Sequence[int] | None] = (
+        [None]
+        if indices is None or len(indices) > READ_IN_MAX
+        else [indices[k : k + READ_IN_MAX] for k in range(0, len(indices), READ_IN_MAX)]
+    )
+    for table in tables:
+        grouped: dict[int, list[Any]] = {}
+        for chunk in chunks:
+            condition = table.c.experiment_id == eid
+            if chunk is not None:
+                condition = condition & table.c.trial_index.in_(chunk)
+            stmt = select(table).where(condition).order_by(*table.primary_key.columns)
+            for row in (await conn.execute(stmt)).mappings():
+                grouped.setdefault(row["trial_index"], []).append(row)
+        by_table.append(grouped)
+    runs, arms, abandoned, runners = by_table
+    wanted = None if indices is None else set(indices)
+    out: dict[int, Children] = {}
+    for index in set(runs) | set(abandoned) | set(runners):
+        if index == EXPERIMENT_RUNNER_INDEX or (wanted is not None and index not in wanted):
+            continue
+        runner = runners.get(index)
+        out[index] = children_image(
+            runs.get(index, ()),
+            arms.get(index, ()),
+            abandoned.get(index, ()),
+            runner[0] if runner else None,
+        )
+    return out
 
 
 async def _save_changes(
@@ -253,21 +365,24 @@ async def _save_changes(
     if experiment_level:
         await _save_experiment_level(conn, experiment, encoder, state, builder)
     plan = SavePlan()
+    todo: list[int]
     if trial_indices is None:
-        changed = state.changed_positions(experiment)
-        if changed is None:  # trials were removed or reordered: check each one
-            removed = [i for i in state.order if i not in experiment.trials]
+        todo = list(experiment.trials)  # other coroutines may add trials meanwhile
+        removed = [i for i in state.order if i not in experiment.trials]
+        if removed:
             plan.deleted_trials.extend(removed)
             builder.remove(removed)
-            todo: Iterable[int] = experiment.trials
-        else:
-            todo = [state.order[p] for p in changed] + list(experiment.trials)[len(state.order) :]
     else:
-        todo = trial_indices
-    for index in todo:
-        position = builder.state.positions.get(index)
-        old = None if position is None else builder.state.entries[position]
-        _plan_trial(plan, builder, encoder, experiment, index, old)
+        todo = list(trial_indices)
+    read_back = await _fill_children(conn, state, todo)
+    for start in range(0, len(todo), ENCODE_SLICE):
+        if start:
+            gc_step()
+            await asyncio.sleep(0)  # every trial is encoded: let the loop run between slices
+        for index in todo[start : start + ENCODE_SLICE]:
+            position = builder.state.positions.get(index)
+            old = None if position is None else builder.state.entries[position]
+            _plan_trial(plan, builder, encoder, experiment, index, old, index in read_back)
     if not plan.empty:
         await execute_plan(conn, plan, state.experiment_id, experiment.name or "")
     return builder

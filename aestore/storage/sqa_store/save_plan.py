@@ -4,7 +4,7 @@ A :class:`SavePlan` gathers the rows to insert (one list per table, written with
 ``insert(table)`` executemany each), the keys to delete, and the trial UPDATEs, each guarded by
 the trial's ``version`` (0 rows matched -> :class:`ConcurrentModificationError`). Order: deletes,
 trial updates, inserts (trials before their generator runs, arms, abandoned arms, runners and
-data), then generator-run multiplier updates.
+data), then UPDATEs of the changed columns of stored generator runs.
 
 Trial UPDATEs set only the columns that differ from the stored row (the version guard
 ensures the others are stored as we know them). Several trials (a group commit of concurrent
@@ -26,11 +26,9 @@ from sqlalchemy import Table, Update, and_, bindparam, case, delete, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aestore.core.base_trial import BaseTrial
 from aestore.exceptions import ConcurrentModificationError
-from aestore.storage.sqa_store.column_values import number_to_text
-from aestore.storage.sqa_store.encoder import Encoder, Row, generator_runs_of
-from aestore.storage.sqa_store.snapshot import TRIAL_KEYS
+from aestore.storage.sqa_store.encoder import Encoder, Row, TrialRows
+from aestore.storage.sqa_store.snapshot import RUN_KEYS, TRIAL_KEYS, Children
 from aestore.storage.sqa_store.sqa_classes import (
     SQAAbandonedArm,
     SQAArm,
@@ -169,7 +167,9 @@ class SavePlan:
     data_deletes: list[dict[str, int]] = field(default_factory=list)
     # (new row, version read, image of the row stored at that version)
     trial_updates: list[tuple[Row, int, tuple[Any, ...]]] = field(default_factory=list)
-    multiplier_updates: list[dict[str, Any]] = field(default_factory=list)
+    # (trial index, run position, {column: value}): generator-run columns that changed
+    run_updates: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    arm_deletes: list[dict[str, int]] = field(default_factory=list)
     inserts: dict[str, list[Row]] = field(
         default_factory=lambda: {
             "trials": [],
@@ -181,9 +181,9 @@ class SavePlan:
         }
     )
 
-    def add_trial(self, encoder: Encoder, trial: BaseTrial, eid: int, data: dict[int, Any]) -> Row:
-        """Plan the insert of every row of a new trial and its data; returns its row."""
-        rows = encoder.trial_rows(trial, eid)
+    def add_trial(self, encoder: Encoder, rows: TrialRows, eid: int, data: dict[int, Any]) -> None:
+        """Plan the insert of every row of a new trial (encoded as ``rows``) and its data."""
+        index = rows.trial["trial_index"]
         self.inserts["trials"].append(rows.trial)
         self.inserts["generator_runs"].extend(rows.generator_runs)
         self.inserts["arms"].extend(rows.arms)
@@ -191,8 +191,7 @@ class SavePlan:
         if rows.runner is not None:
             self.inserts["runners"].append(rows.runner)
         for stamp, part in data.items():
-            self.inserts["data"].extend(encoder.data_rows(eid, trial.index, stamp, part))
-        return rows.trial
+            self.inserts["data"].extend(encoder.data_rows(eid, index, stamp, part))
 
     @property
     def empty(self) -> bool:
@@ -203,7 +202,8 @@ class SavePlan:
             or self.runner_deletes
             or self.data_deletes
             or self.trial_updates
-            or self.multiplier_updates
+            or self.run_updates
+            or self.arm_deletes
             or any(self.inserts.values())
         )
 
@@ -229,6 +229,12 @@ async def execute_plan(conn: AsyncConnection, plan: SavePlan, eid: int, name: st
             g.experiment_id == e, g.trial_index == t, g.position == bindparam("p")
         )
         await conn.execute(stmt, plan.run_deletes)
+    if plan.arm_deletes:
+        a = ARMS.c
+        stmt = delete(ARMS).where(
+            a.experiment_id == e, a.trial_index == t, a.generator_run_position == bindparam("p")
+        )
+        await conn.execute(stmt, plan.arm_deletes)
     for table, indices in (
         (ABANDONED_ARMS, plan.abandoned_deletes),
         (RUNNERS, plan.runner_deletes),
@@ -265,14 +271,13 @@ async def execute_plan(conn: AsyncConnection, plan: SavePlan, eid: int, name: st
                 f"another writer stored rows for trials {indices[:10]} first.",
                 trial_index=indices[0] if len(indices) == 1 else None,
             ) from err
-    if plan.multiplier_updates:
+    for index, position, values in plan.run_updates:
         g = GENERATOR_RUNS.c
-        set_multiplier = (
+        await conn.execute(
             update(GENERATOR_RUNS)
-            .where(g.experiment_id == e, g.trial_index == t, g.position == bindparam("p"))
-            .values(multiplier=bindparam("m"))
+            .where(g.experiment_id == eid, g.trial_index == index, g.position == position)
+            .values(values)
         )
-        await conn.execute(set_multiplier, plan.multiplier_updates)
 
 
 async def _update_trials(
@@ -329,34 +334,44 @@ async def _update_trials(
             )
 
 
-def plan_children(
-    plan: SavePlan, encoder: Encoder, trial: BaseTrial, eid: int, old: tuple[Any, ...]
-) -> None:
-    """Rewrite only the child rows of ``trial`` whose objects changed since ``old``."""
-    index = trial.index
-    old_runs, new_runs = old[0], generator_runs_of(trial)
-    for position, (gr, multiplier) in enumerate(new_runs):
-        if position < len(old_runs) and old_runs[position][0] is gr:
-            if old_runs[position][1] != multiplier:
-                plan.multiplier_updates.append(
-                    {"e": eid, "t": index, "p": position, "m": number_to_text(multiplier)}
-                )
+def plan_children(plan: SavePlan, rows: TrialRows, eid: int, old: Children, new: Children) -> None:
+    """Rewrite the child rows of a trial (encoded as ``rows``, image ``new``) that differ
+    from the stored ones (image ``old``).
+
+    A stored generator run is UPDATEd in the columns that differ (so columns this copy
+    never loaded, see ``load_experiment(reduced_state=True)``, stay as stored) and its arms
+    are rewritten if they differ.
+    """
+    index = rows.trial["trial_index"]
+    old_runs, new_runs = old[0], new[0]
+    for position, (run, arms) in enumerate(new_runs):
+        arm_rows = [a for a in rows.arms if a["generator_run_position"] == position]
+        if position >= len(old_runs):
+            plan.inserts["generator_runs"].append(rows.generator_runs[position])
+            plan.inserts["arms"].extend(arm_rows)
             continue
-        if position < len(old_runs):
-            plan.run_deletes.append({"e": eid, "t": index, "p": position})
-        gr_row, arm_rows = encoder.generator_run_rows(gr, eid, index, position, multiplier)
-        plan.inserts["generator_runs"].append(gr_row)
-        plan.inserts["arms"].extend(arm_rows)
+        stored_run, stored_arms = old_runs[position]
+        if stored_run != run:
+            row = rows.generator_runs[position]
+            changed = {
+                k: row[k] for k, a, b in zip(RUN_KEYS, stored_run, run, strict=True) if a != b
+            }
+            plan.run_updates.append((index, position, changed))
+        if stored_arms != arms:
+            if stored_arms:
+                plan.arm_deletes.append({"e": eid, "t": index, "p": position})
+            plan.inserts["arms"].extend(arm_rows)
     for position in range(len(new_runs), len(old_runs)):
-        plan.run_deletes.append({"e": eid, "t": index, "p": position})
-    abandoned = tuple(getattr(trial, "abandoned_arms_metadata", ()))
-    if abandoned != old[1]:
-        plan.abandoned_deletes.append(index)
-        plan.inserts["abandoned_arms"].extend(encoder.abandoned_arm_rows(trial, eid))
-    if trial.runner is not old[2] and trial.runner != old[2]:
-        plan.runner_deletes.append(index)
-        if trial.runner is not None:
-            plan.inserts["runners"].append(encoder.runner_row(trial.runner, eid, index))
+        plan.run_deletes.append({"e": eid, "t": index, "p": position})  # arms cascade
+    if new[1] != old[1]:
+        if old[1]:
+            plan.abandoned_deletes.append(index)
+        plan.inserts["abandoned_arms"].extend(rows.abandoned_arms)
+    if new[2] != old[2]:
+        if old[2] is not None:
+            plan.runner_deletes.append(index)
+        if rows.runner is not None:
+            plan.inserts["runners"].append(rows.runner)
 
 
 def plan_data(

@@ -11,89 +11,68 @@ successful commit stored) instead of re-reading the database. Rules:
   commit). A save whose commit outcome is unknown (the commit raised or was cancelled) marks
   the database *unsure*; the next save then resynchronises: it replaces the stored experiment
   whole if the stored row carries this object's ``instance_token``.
-- Change detection must be cheap so that saving one new trial of a 10,000-trial experiment
-  costs little. Per trial the state keeps a *frozen* copy of ``trial.__dict__`` (plain dicts
-  copied, lists shallow-copied, other objects by reference), and the save compares the live
-  ``__dict__`` objects with the frozen ones in one C-level list comparison (values compare by
-  identity first), likewise the per-trial data histories. Only trials that differ are
-  encoded again. The per-trial state is kept in parallel lists in the experiment's trial order.
-
-Assumptions (as on the experimentation platform): generator runs, their arms, runners and
-attached ``Data`` objects are not mutated in place once saved -- replace them instead (a
-replaced object is detected; ``attach_data`` always adds a new time stamp).
+- Change detection is by *row images*: per trial the state keeps the tuple of the trial
+  row's column values and the images of its child rows (generator runs, arms, abandoned
+  arms, runner; see :func:`children_image`), exactly as encoded (JSON columns as their
+  tagged JSON text, so ``1`` vs ``1.0``, ``True`` vs ``1`` and UTC offsets all differ). A
+  save encodes the trials it looks at again and writes the rows whose images differ: no
+  shortcut by object identity or ``==`` (which would miss in-place changes and the model's
+  stricter equality). A loaded trial's child images are not known until the first save that
+  compares it reads them (``TrialEntry.children`` None).
+- Per-trial data histories are compared by attach stamp: attached ``Data`` objects are
+  treated as immutable (the model copies Data on attach; ``attach_data`` always adds a new
+  time stamp), so an in-place edit of an attached Data object is not detected.
 """
 
 from __future__ import annotations
 
-import copy
-import operator
 import uuid
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aestore.core.base_trial import BaseTrial
 from aestore.core.data import Data
 from aestore.core.experiment import Experiment
-from aestore.storage.sqa_store.encoder import generator_runs_of
-from aestore.storage.sqa_store.sqa_classes import SQATrial
+from aestore.storage.sqa_store.sqa_classes import (
+    SQAAbandonedArm,
+    SQAArm,
+    SQAGeneratorRun,
+    SQARunner,
+    SQATrial,
+)
 
 __all__ = [
+    "NO_CHILDREN",
     "TRIAL_KEYS",
+    "Children",
     "ExperimentState",
     "Registration",
     "StateBuilder",
     "TrialEntry",
-    "children_signature",
+    "children_image",
     "forget_stored_experiment",
-    "freeze",
     "image",
     "images",
     "registration",
     "trial_image",
 ]
 
+# A trial's child rows as images (see ``children_image``).
+Children = tuple[Any, ...]
+
 BOOKKEEPING_ATTRIBUTE = "_sqa_bookkeeping"
 # The columns of a trial row that the state compares (all but the version).
 TRIAL_KEYS = tuple(c.name for c in SQATrial.__table__.columns if c.name != "version")
 
-_ATOMIC = (str, int, float, bool, type(None))
-_CONTAINERS = frozenset({dict, list})
-_vars = operator.attrgetter("__dict__")
-
-
-def _freeze_value(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        if all(type(v) in _ATOMIC for v in value.values()):
-            return dict(value)
-        return copy.deepcopy(value)
-    if kind is list:
-        return list(value)
-    return value
-
-
-def freeze(trial: BaseTrial) -> dict[str, Any]:
-    """A copy of ``trial.__dict__`` that later in-place changes don't reach.
-
-    Example:
-        >>> from aestore.samples import make_experiment
-        >>> trial = make_experiment(1).trials[0]
-        >>> frozen = freeze(trial)
-        >>> trial.run_metadata["k"] = 1
-        >>> trial.__dict__ == frozen
-        False
-    """
-    return {k: _freeze_value(v) if type(v) in _CONTAINERS else v for k, v in trial.__dict__.items()}
-
-
-def children_signature(trial: BaseTrial) -> tuple[Any, ...]:
-    """What the trial's child rows depend on: generator runs, multipliers, abandoned arms."""
-    return (
-        tuple(generator_runs_of(trial)),
-        tuple(getattr(trial, "abandoned_arms_metadata", ())),
-        trial.runner,
-    )
+# The columns of the child tables, in the order of their row images.
+RUN_KEYS = tuple(c.name for c in SQAGeneratorRun.__table__.columns)
+ARM_KEYS = tuple(c.name for c in SQAArm.__table__.columns)
+ABANDONED_KEYS = tuple(c.name for c in SQAAbandonedArm.__table__.columns)
+RUNNER_KEYS = tuple(c.name for c in SQARunner.__table__.columns)
+# The image of a trial without child rows.
+NO_CHILDREN: Children = ((), (), None)
 
 
 def image(row: dict[str, Any] | None) -> tuple[Any, ...] | None:
@@ -111,27 +90,56 @@ def trial_image(row: Any) -> tuple[Any, ...]:
     return tuple(row[k] for k in TRIAL_KEYS)
 
 
+def children_image(
+    runs: Iterable[Any], arms: Iterable[Any], abandoned: Iterable[Any], runner: Any
+) -> Children:
+    """The image of a trial's child rows, from encoded dicts or rows read back (same values).
+
+    ``(((run image, (arm images...)), ...), (abandoned arm images...), runner image or None)``,
+    runs in position order; ``arms`` are those of all the runs, in key order.
+
+    Example:
+        >>> children_image([], [], [], None) == NO_CHILDREN
+        True
+    """
+    by_run: dict[int, list[tuple[Any, ...]]] = {}
+    for arm in arms:
+        by_run.setdefault(arm["generator_run_position"], []).append(tuple(arm[k] for k in ARM_KEYS))
+    return (
+        tuple(
+            (tuple(run[k] for k in RUN_KEYS), tuple(by_run.get(run["position"], ())))
+            for run in runs
+        ),
+        tuple(tuple(a[k] for k in ABANDONED_KEYS) for a in abandoned),
+        None if runner is None else tuple(runner[k] for k in RUNNER_KEYS),
+    )
+
+
 @dataclass
 class TrialEntry:
-    """What was committed for one trial."""
+    """What was committed for one trial: the images of its rows and its version."""
 
-    trial: BaseTrial  # the object saved (a replaced trial object is a change)
-    signature: dict[str, Any]  # freeze(trial)
+    trial: BaseTrial  # the object saved
     row: tuple[Any, ...]
-    children: tuple[Any, ...]
+    # Images of the child rows; None: not known yet (a loaded trial, see ``save``).
+    children: Children | None
     version: int
     data: dict[int, Data] | None  # attach stamp -> the Data object stored
 
     @classmethod
     def of(
-        cls, trial: BaseTrial, row: Any, version: int, data: dict[int, Data] | None
+        cls,
+        trial: BaseTrial,
+        row: Any,
+        version: int,
+        data: dict[int, Data] | None,
+        children: Children | None = None,
     ) -> TrialEntry:
         """The entry of a trial just encoded (or read back) as ``row``."""
         return cls(
             trial,
-            freeze(trial),
             trial_image(row),
-            children_signature(trial),
+            children,
             version,
             None if data is None else dict(data),
         )
@@ -141,8 +149,7 @@ class TrialEntry:
 class ExperimentState:
     """What was committed for one experiment in one database.
 
-    Trials are kept in parallel lists (position = order of the last save), so that the
-    unchanged-trial check runs as a handful of C-level list comparisons.
+    Trials are kept in parallel lists (position = order of the last save).
     """
 
     experiment_id: int
@@ -152,36 +159,26 @@ class ExperimentState:
     positions: dict[int, int] = field(default_factory=dict)  # trial index -> position
     order: list[int] = field(default_factory=list)
     objects: list[BaseTrial] = field(default_factory=list)
-    signatures: list[dict[str, Any]] = field(default_factory=list)
     datas: list[dict[int, Data] | None] = field(default_factory=list)
     entries: list[TrialEntry] = field(default_factory=list)
 
     def changed_positions(self, experiment: Experiment) -> list[int] | None:
-        """Positions of stored trials that changed; None if trials were removed or reordered.
+        """Positions of stored trials replaced by another object or with other data attached;
+        None if trials were removed or reordered.
+
+        Only a check that the bookkeeping covers the live objects: a save encodes every trial
+        whatever this says (in-place changes are found by comparing row images).
 
         Example:
-            >>> # state.changed_positions(experiment) == []  # nothing changed
+            >>> # state.changed_positions(experiment) == []  # the same objects and data
         """
         k = len(self.order)
         live_order = list(experiment.trials)
         if live_order[:k] != self.order:
             return None
         live = list(experiment.trials.values())[:k]
-        dicts = list(map(_vars, live))
         datas = list(map(experiment.data_by_trial.get, self.order))
-        if (
-            dicts == self.signatures
-            and datas == self.datas
-            and all(map(operator.is_, live, self.objects))
-        ):
-            return []
-        return [
-            p
-            for p in range(k)
-            if live[p] is not self.objects[p]
-            or dicts[p] != self.signatures[p]
-            or datas[p] != self.datas[p]
-        ]
+        return [p for p in range(k) if live[p] is not self.objects[p] or datas[p] != self.datas[p]]
 
 
 class StateBuilder:
@@ -208,7 +205,6 @@ class StateBuilder:
                 dict(o.positions),
                 list(o.order),
                 list(o.objects),
-                list(o.signatures),
                 list(o.datas),
                 list(o.entries),
             )
@@ -235,12 +231,10 @@ class StateBuilder:
             state.positions[index] = len(state.order)
             state.order.append(index)
             state.objects.append(entry.trial)
-            state.signatures.append(entry.signature)
             state.datas.append(entry.data)
             state.entries.append(entry)
         else:
             state.objects[position] = entry.trial
-            state.signatures[position] = entry.signature
             state.datas[position] = entry.data
             state.entries[position] = entry
 
@@ -252,7 +246,6 @@ class StateBuilder:
         keep = [p for p, i in enumerate(state.order) if i not in gone]
         state.order = [state.order[p] for p in keep]
         state.objects = [state.objects[p] for p in keep]
-        state.signatures = [state.signatures[p] for p in keep]
         state.datas = [state.datas[p] for p in keep]
         state.entries = [state.entries[p] for p in keep]
         state.positions = {index: p for p, index in enumerate(state.order)}
@@ -294,7 +287,6 @@ class StateBuilder:
             ranked = sorted(range(len(state.order)), key=state.order.__getitem__)
             state.order = [state.order[p] for p in ranked]
             state.objects = [state.objects[p] for p in ranked]
-            state.signatures = [state.signatures[p] for p in ranked]
             state.datas = [state.datas[p] for p in ranked]
             state.entries = [state.entries[p] for p in ranked]
             state.positions = {index: p for p, index in enumerate(state.order)}
@@ -319,7 +311,6 @@ def new_state(
         {index: p for p, index in enumerate(order)},
         order,
         [e.trial for e in values],
-        [e.signature for e in values],
         [e.data for e in values],
         values,
     )
