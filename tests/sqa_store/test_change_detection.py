@@ -15,13 +15,13 @@ import pytest
 
 from aestore.core import Arm, Experiment, GeneratorRun
 from aestore.core.batch_trial import BatchTrial
-from aestore.exceptions import SQAEncodeError
+from aestore.exceptions import ConcurrentModificationError, SQAEncodeError
 from aestore.samples import make_batch_experiment, make_experiment
 from aestore.storage.sqa_store.load import load_experiment
 from aestore.storage.sqa_store.save import save_experiment, save_or_update_trial
 from aestore.storage.sqa_store.sqa_config import SQAConfig
 from tests.fixtures import CustomRunner
-from tests.sqa_store.helpers import count_statements, tables_written
+from tests.sqa_store.helpers import count_statements, failing_commit, tables_written
 
 Change = Callable[[Experiment], Any]
 
@@ -234,3 +234,37 @@ async def test_reduced_state_load_then_generator_run_change_keeps_stored_blobs(s
     full = await load_experiment(experiment.name or "")
     run = _batch(full).generator_runs[0]
     assert (run.model_key, run.model_kwargs) == ("BO", {"acquisition": "qEI", "num_restarts": 10})
+
+
+async def test_save_after_unknown_commit_keeps_trials_other_writers_added(store: str) -> None:
+    await save_experiment(make_experiment(3, name="shared"))
+    worker_a = await load_experiment("shared")
+    worker_b = await load_experiment("shared")
+    for _ in range(5):
+        trial = worker_b.new_trial(GeneratorRun([Arm({**worker_b.trials[0].arm.parameters})]))
+        await save_or_update_trial(worker_b, trial)
+    worker_a.trials[1].run_metadata["note"] = "from A"
+    with failing_commit(), pytest.raises(RuntimeError, match="injected"):
+        await save_experiment(worker_a)
+    await save_experiment(worker_a)
+    stored = await load_experiment("shared")
+    assert (sorted(stored.trials), stored.trials[1].run_metadata["note"]) == (
+        list(range(8)),
+        "from A",
+    )
+
+
+async def test_save_after_unknown_commit_refuses_a_trial_another_writer_changed(
+    store: str,
+) -> None:
+    await save_experiment(make_experiment(3, name="shared"))
+    worker_a = await load_experiment("shared")
+    worker_b = await load_experiment("shared")
+    worker_a.trials[1].run_metadata["note"] = "from A"
+    with failing_commit(), pytest.raises(RuntimeError, match="injected"):
+        await save_experiment(worker_a)
+    worker_b.trials[1].run_metadata["note"] = "from B"
+    await save_or_update_trial(worker_b, worker_b.trials[1])
+    with pytest.raises(ConcurrentModificationError):
+        await save_experiment(worker_a)
+    assert (await load_experiment("shared")).trials[1].run_metadata["note"] == "from B"

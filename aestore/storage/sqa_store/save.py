@@ -1,8 +1,9 @@
 """Saving experiments: encode, compare with what was committed, write only the difference.
 
-Each save is one transaction on its own connection. A first save (or a save after one whose
-commit outcome is unknown, see :mod:`~aestore.storage.sqa_store.snapshot`) writes the whole
-experiment; later saves compare with the state of the last commit:
+Each save is one transaction on its own connection. A first save writes the whole
+experiment; a save after one whose commit outcome is unknown re-reads what is stored and
+writes the difference (trials other writers stored are left alone; see ``_resync``); later
+saves compare with the state of the last commit:
 
 - the experiment row: UPDATE when it differs, guarded by its ``version``;
 - parameters, constraints, metrics, the experiment's runner (a few rows): replaced when they
@@ -79,10 +80,12 @@ from aestore.storage.sqa_store.save_gate import save_gate
 from aestore.storage.sqa_store.save_plan import (
     ABANDONED_ARMS,
     ARMS,
+    DATA,
     EXPERIMENT_TABLES,
     EXPERIMENTS,
     GENERATOR_RUNS,
     RUNNERS,
+    TRIALS,
     SavePlan,
     execute_plan,
     plan_children,
@@ -141,7 +144,7 @@ def experiment_level_rows(
 async def _save_whole(
     conn: AsyncConnection, experiment: Experiment, encoder: Encoder, token: str
 ) -> ExperimentState:
-    """Insert the whole experiment (replacing the stored copy this object itself wrote)."""
+    """Insert the whole experiment (never replacing a stored one)."""
     experiment_row = encoder.experiment_row(experiment)
     name = experiment_row["name"]
     found = (
@@ -150,10 +153,7 @@ async def _save_whole(
         )
     ).first()
     if found is not None:
-        if found.instance_token != token:
-            raise ExperimentExistsError(name)
-        # This object wrote it, but we don't know what the last commit stored: rewrite it.
-        await conn.execute(delete(EXPERIMENTS).where(EXPERIMENTS.c.id == found.id))
+        raise ExperimentExistsError(name)
     try:
         result: Any = await conn.execute(
             insert(EXPERIMENTS).values(**experiment_row, instance_token=token, version=1)
@@ -175,7 +175,7 @@ async def _save_whole(
         for index, trial in trials[start : start + ENCODE_SLICE]:
             history = experiment.data_by_trial.get(index)
             trial_rows = encoder.trial_rows(trial, eid)
-            plan.add_trial(encoder, trial_rows, eid, history or {})
+            plan.add_trial_rows(encoder, trial_rows, eid, history or {})
             entries[index] = TrialEntry.of(
                 trial, trial_rows.trial, 1, history, _children(trial_rows)
             )
@@ -187,6 +187,99 @@ async def _save_whole(
         {k: images(v) for k, v in tables.items()},
         entries,
     )
+
+
+async def _resync(
+    conn: AsyncConnection,
+    experiment: Experiment,
+    encoder: Encoder,
+    reg: Any,
+    key: str,
+) -> ExperimentState:
+    """Save after a commit of unknown outcome: diff against what is stored now.
+
+    Reads the stored experiment row, trial rows and child rows (inside this save's
+    transaction) and builds the state to diff against from them. Never deletes and
+    re-inserts, never resets versions: trials stored but unknown to this copy (other writers'
+    trials) are left alone. A trial (or the experiment row) this copy has whose stored
+    version is neither the one this copy last knew nor the one of a commit this copy tried
+    is another writer's change: :class:`ConcurrentModificationError`, unless what is stored
+    already equals this copy's rows.
+    """
+    row = encoder.experiment_row(experiment)
+    name = row["name"]
+    found = (
+        (await conn.execute(select(EXPERIMENTS).where(EXPERIMENTS.c.name == name)))
+        .mappings()
+        .first()
+    )
+    if found is None:  # the commit didn't happen (or the experiment was deleted)
+        return await _save_whole(conn, experiment, encoder, reg.token)
+    if found["instance_token"] != reg.token:
+        raise ExperimentExistsError(name)
+    eid = found["id"]
+    known: ExperimentState | None = reg.states.get(key)
+    tried = [s for s in reg.attempted.get(key, []) if s.experiment_id == eid]
+    if known is not None and known.experiment_id != eid:
+        known = None
+    stored_row = tuple(found[k] for k in row)
+    exp_version = found["version"]
+    exp_ok = (known is not None and known.version == exp_version) or any(
+        s.version == exp_version and s.experiment_row == stored_row for s in tried
+    )
+    if not exp_ok and stored_row != image(row):
+        raise ConcurrentModificationError(name, "the experiment row was changed by another writer.")
+    stored_trials = {
+        r["trial_index"]: r
+        for r in (
+            await conn.execute(select(TRIALS).where(TRIALS.c.experiment_id == eid))
+        ).mappings()
+    }
+    children = await read_children(conn, eid, None)
+    stamps: dict[int, set[int]] = {}
+    d = DATA.c
+    for t, stamp in await conn.execute(
+        select(d.trial_index, d.attach_stamp)
+        .where(d.experiment_id == eid)
+        .group_by(d.trial_index, d.attach_stamp)
+    ):
+        stamps.setdefault(t, set()).add(stamp)
+    entries: dict[int, TrialEntry] = {}
+    for index, trial in experiment.trials.items():
+        stored = stored_trials.get(index)
+        if stored is None:
+            continue  # not stored: inserted as new
+        version = stored["version"]
+        row_image = trial_image(stored)
+        child_image = children.get(index, NO_CHILDREN)
+        known_entry = _entry(known, index)
+        ok = known_entry is not None and known_entry.version == version
+        for attempted in tried:
+            e = _entry(attempted, index)
+            ok = ok or (
+                e is not None
+                and (e.version, e.row, e.children) == (version, row_image, child_image)
+            )
+        if not ok:
+            rows = encoder.trial_rows(trial, eid)
+            if (trial_image(rows.trial), _children(rows)) != (row_image, child_image):
+                raise ConcurrentModificationError(
+                    name, "the trial was changed by another writer.", trial_index=index
+                )
+        history = experiment.data_by_trial.get(index) or {}
+        have = stamps.get(index, set())
+        data = {s: part for s, part in history.items() if s in have}
+        entries[index] = TrialEntry(trial, row_image, child_image, version, data or None)
+    state = new_state(eid, exp_version, stored_row, {}, entries)
+    builder = await _save_changes(conn, experiment, encoder, state, True, None)
+    return builder.state
+
+
+def _entry(state: ExperimentState | None, index: int) -> TrialEntry | None:
+    if state is None:
+        return None
+    position = state.positions.get(index)
+    return None if position is None else state.entries[position]
 
 
 async def _save_experiment_level(
@@ -248,7 +341,7 @@ def _plan_trial(
     history = experiment.data_by_trial.get(index)
     rows = encoder.trial_rows(trial, eid)
     if old is None:
-        plan.add_trial(encoder, rows, eid, history or {})
+        plan.add_trial_rows(encoder, rows, eid, history or {})
         builder.put(index, TrialEntry.of(trial, rows.trial, 1, history, _children(rows)))
         return
     stored = old.children
@@ -414,28 +507,37 @@ async def _save_once(
         if whole and not exclusive:
             return False  # another save's commit failed meanwhile: resynchronise alone
         attempt.committing = False
+        tried: ExperimentState | None = None
         try:
             async with connection_scope() as conn:
                 if state is None or whole:
                     with gc_paused():  # ~0.3 s of allocation: no full collections meanwhile
-                        whole_state = await _save_whole(conn, experiment, encoder, reg.token)
+                        if state is None and key not in reg.unsure:
+                            whole_state = await _save_whole(conn, experiment, encoder, reg.token)
+                        else:
+                            whole_state = await _resync(conn, experiment, encoder, reg, key)
+                    tried = whole_state
                     attempt.committing = True
                 else:
                     builder = await _save_changes(
                         conn, experiment, encoder, state, experiment_level, trial_indices
                     )
+                    tried = builder.state
                     attempt.committing = builder.changed
         except BaseException:
             if attempt.committing:
                 # The commit raised or was cancelled: we can't know whether it happened,
-                # and the next save resynchronises.
+                # and the next save resynchronises (knowing what this one tried to store).
                 reg.unsure.add(key)
+                if tried is not None:
+                    reg.attempted.setdefault(key, []).append(tried)
             raise
         attempt.committing = False
         # No await from here on: the bookkeeping changes at once, after the commit.
         if state is None or whole:
             reg.states[key] = whole_state
             reg.unsure.discard(key)
+            reg.attempted.pop(key, None)
         elif builder.changed:
             reg.states[key] = builder.merge_into(reg.states.get(key))
     return True

@@ -26,6 +26,7 @@ from sqlalchemy import Table, Update, and_, bindparam, case, delete, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aestore.core.base_trial import BaseTrial
 from aestore.exceptions import ConcurrentModificationError
 from aestore.storage.sqa_store.encoder import Encoder, Row, TrialRows
 from aestore.storage.sqa_store.snapshot import RUN_KEYS, TRIAL_KEYS, Children
@@ -181,7 +182,15 @@ class SavePlan:
         }
     )
 
-    def add_trial(self, encoder: Encoder, rows: TrialRows, eid: int, data: dict[int, Any]) -> None:
+    def add_trial(self, encoder: Encoder, trial: BaseTrial, eid: int, data: dict[int, Any]) -> Row:
+        """Plan the insert of every row of a new trial and its data; returns its row."""
+        rows = encoder.trial_rows(trial, eid)
+        self.add_trial_rows(encoder, rows, eid, data)
+        return rows.trial
+
+    def add_trial_rows(
+        self, encoder: Encoder, rows: TrialRows, eid: int, data: dict[int, Any]
+    ) -> None:
         """Plan the insert of every row of a new trial (encoded as ``rows``) and its data."""
         index = rows.trial["trial_index"]
         self.inserts["trials"].append(rows.trial)

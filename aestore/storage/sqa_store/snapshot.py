@@ -9,8 +9,9 @@ successful commit stored) instead of re-reading the database. Rules:
   experiment may be saved to two databases.
 - A state is replaced only after a successful commit (bookkeeping never runs ahead of the
   commit). A save whose commit outcome is unknown (the commit raised or was cancelled) marks
-  the database *unsure*; the next save then resynchronises: it replaces the stored experiment
-  whole if the stored row carries this object's ``instance_token``.
+  the database *unsure* (and keeps the state that commit would have stored); the next save
+  then resynchronises: it re-reads what is stored and writes the difference, never deleting
+  or re-inserting the experiment and never resetting versions (see ``save._resync``).
 - Change detection is by *row images*: per trial the state keeps the tuple of the trial
   row's column values and the images of its child rows (generator runs, arms, abandoned
   arms, runner; see :func:`children_image`), exactly as encoded (JSON columns as their
@@ -323,6 +324,8 @@ class Registration:
     token: str = field(default_factory=lambda: str(uuid.uuid4()))
     states: dict[str, ExperimentState] = field(default_factory=dict)
     unsure: set[str] = field(default_factory=set)
+    # Per unsure database: the states the commits of unknown outcome would have stored.
+    attempted: dict[str, list[ExperimentState]] = field(default_factory=dict)
 
 
 _live_registrations: weakref.WeakSet[Registration] = weakref.WeakSet()
@@ -358,3 +361,4 @@ def forget_stored_experiment(database: str, experiment_id: int) -> None:
         if state is not None and state.experiment_id == experiment_id:
             del reg.states[database]
             reg.unsure.discard(database)
+            reg.attempted.pop(database, None)
