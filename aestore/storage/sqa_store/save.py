@@ -170,15 +170,18 @@ async def _save_whole(
     trials = list(experiment.trials.items())  # other coroutines may add trials meanwhile
     for start in range(0, len(trials), ENCODE_SLICE):
         if start:
-            gc_step()
             await asyncio.sleep(0)  # encoding 10,000 trials takes ~0.3 s: let the loop run
-        for index, trial in trials[start : start + ENCODE_SLICE]:
-            history = experiment.data_by_trial.get(index)
-            trial_rows = encoder.trial_rows(trial, eid)
-            plan.add_trial_rows(encoder, trial_rows, eid, history or {})
-            entries[index] = TrialEntry.of(
-                trial, trial_rows.trial, 1, history, _children(trial_rows)
-            )
+        # A slice allocates many containers: no full collections meanwhile. The pause never
+        # spans an await, so the collector runs while this save waits on the database.
+        with gc_paused():
+            for index, trial in trials[start : start + ENCODE_SLICE]:
+                history = experiment.data_by_trial.get(index)
+                trial_rows = encoder.trial_rows(trial, eid)
+                plan.add_trial_rows(encoder, trial_rows, eid, history or {})
+                entries[index] = TrialEntry.of(
+                    trial, trial_rows.trial, 1, history, _children(trial_rows)
+                )
+            gc_step()
     await execute_plan(conn, plan, eid, name)
     return new_state(
         eid,
@@ -470,12 +473,13 @@ async def _save_changes(
     read_back = await _fill_children(conn, state, todo)
     for start in range(0, len(todo), ENCODE_SLICE):
         if start:
-            gc_step()
             await asyncio.sleep(0)  # every trial is encoded: let the loop run between slices
-        for index in todo[start : start + ENCODE_SLICE]:
-            position = builder.state.positions.get(index)
-            old = None if position is None else builder.state.entries[position]
-            _plan_trial(plan, builder, encoder, experiment, index, old, index in read_back)
+        with gc_paused():  # CPU only: never across an await
+            for index in todo[start : start + ENCODE_SLICE]:
+                position = builder.state.positions.get(index)
+                old = None if position is None else builder.state.entries[position]
+                _plan_trial(plan, builder, encoder, experiment, index, old, index in read_back)
+            gc_step()
     if not plan.empty:
         await execute_plan(conn, plan, state.experiment_id, experiment.name or "")
     return builder
@@ -511,11 +515,11 @@ async def _save_once(
         try:
             async with connection_scope() as conn:
                 if state is None or whole:
-                    with gc_paused():  # ~0.3 s of allocation: no full collections meanwhile
-                        if state is None and key not in reg.unsure:
-                            whole_state = await _save_whole(conn, experiment, encoder, reg.token)
-                        else:
-                            whole_state = await _resync(conn, experiment, encoder, reg, key)
+                    # (the encode slices inside pause the collector themselves)
+                    if state is None and key not in reg.unsure:
+                        whole_state = await _save_whole(conn, experiment, encoder, reg.token)
+                    else:
+                        whole_state = await _resync(conn, experiment, encoder, reg, key)
                     tried = whole_state
                     attempt.committing = True
                 else:
