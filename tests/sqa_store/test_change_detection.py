@@ -236,6 +236,19 @@ async def test_reduced_state_load_then_generator_run_change_keeps_stored_blobs(s
     assert (run.model_key, run.model_kwargs) == ("BO", {"acquisition": "qEI", "num_restarts": 10})
 
 
+async def test_reduced_state_copy_saved_repeatedly_keeps_stored_blobs(store: str) -> None:
+    experiment = make_batch_experiment()
+    await save_experiment(experiment)
+    loaded = await load_experiment(experiment.name or "", reduced_state=True)
+    await save_experiment(loaded)
+    loaded.trials[2].update_run_metadata({"note": "later"})
+    await save_experiment(loaded)
+    await save_experiment(loaded)
+    full = await load_experiment(experiment.name or "")
+    assert _batch(full).generator_runs[0].model_kwargs == {"acquisition": "qEI", "num_restarts": 10}
+    assert full.trials[2].run_metadata == {"note": "later"}
+
+
 async def test_save_after_unknown_commit_keeps_trials_other_writers_added(store: str) -> None:
     await save_experiment(make_experiment(3, name="shared"))
     worker_a = await load_experiment("shared")

@@ -331,7 +331,6 @@ def _plan_trial(
     experiment: Experiment,
     index: int,
     old: TrialEntry | None,
-    read_back: bool = False,
 ) -> None:
     """Plan the writes of one trial: encode all its rows and write those that differ.
 
@@ -352,8 +351,9 @@ def _plan_trial(
     new = old
     row_image = trial_image(rows.trial)
     children = _children(rows)
-    if read_back:
-        stored = _without_unloaded_blobs(stored, children)
+    # Not only on the first save after a load: a copy loaded with reduced_state=True never has
+    # its blobs, so on every save its all-None blobs mean "as stored", never "set to NULL".
+    stored = _without_unloaded_blobs(stored, children)
     if row_image != old.row or children != stored or old.trial is not trial:
         version = old.version
         if row_image != old.row or children != stored:
@@ -470,7 +470,7 @@ async def _save_changes(
             builder.remove(removed)
     else:
         todo = list(trial_indices)
-    read_back = await _fill_children(conn, state, todo)
+    await _fill_children(conn, state, todo)
     for start in range(0, len(todo), ENCODE_SLICE):
         if start:
             await asyncio.sleep(0)  # every trial is encoded: let the loop run between slices
@@ -478,7 +478,7 @@ async def _save_changes(
             for index in todo[start : start + ENCODE_SLICE]:
                 position = builder.state.positions.get(index)
                 old = None if position is None else builder.state.entries[position]
-                _plan_trial(plan, builder, encoder, experiment, index, old, index in read_back)
+                _plan_trial(plan, builder, encoder, experiment, index, old)
             gc_step()
     if not plan.empty:
         await execute_plan(conn, plan, state.experiment_id, experiment.name or "")
