@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import inspect
 import os
+import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -124,28 +125,35 @@ class _Settings:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            if self.unclaimed is None:
-                self.unclaimed = self.build()
-            return self.unclaimed
-        found = self.by_loop.get(loop)
-        if found is None:
-            self._drop_closed_loops()
-            if self.unclaimed is not None:
-                found, self.unclaimed = self.unclaimed, None
-            else:
-                found = self.build()
-            self.by_loop[loop] = found
-            _dispose_when_closed(loop, found[0])
-        return found
+            loop = None
+        # Threads that each run their own event loop share these settings: the lookup, the
+        # hand-over of the unclaimed engine and the clean-up of dead loops happen under a lock.
+        with _SETTINGS_LOCK:
+            if loop is None:
+                if self.unclaimed is None:
+                    self.unclaimed = self.build()
+                return self.unclaimed
+            found = self.by_loop.get(loop)
+            if found is None:
+                self._drop_closed_loops()
+                if self.unclaimed is not None:
+                    found, self.unclaimed = self.unclaimed, None
+                else:
+                    found = self.build()
+                self.by_loop[loop] = found
+                _dispose_when_closed(loop, found[0])
+            return found
 
     def _drop_closed_loops(self) -> None:
-        for loop in [lp for lp in self.by_loop if lp.is_closed()]:
-            engine, _ = self.by_loop.pop(loop)
-            # The pooled connections belong to the dead loop: forget them, don't close them.
-            engine.sync_engine.dispose(close=False)
+        for loop in [lp for lp in list(self.by_loop) if lp.is_closed()]:
+            entry = self.by_loop.pop(loop, None)
+            if entry is not None:
+                # The pooled connections belong to the dead loop: forget them, don't close them.
+                entry[0].sync_engine.dispose(close=False)
 
 
 _settings: _Settings | None = None
+_SETTINGS_LOCK = threading.RLock()
 
 
 def _dispose_when_closed(loop: asyncio.AbstractEventLoop, engine: AsyncEngine) -> None:
