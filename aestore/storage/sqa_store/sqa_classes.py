@@ -97,7 +97,9 @@ class SQAExperiment(SQABase):
     """One row per experiment; everything else hangs off ``id``."""
 
     __tablename__ = "ae_experiments"
-    __table_args__ = MYSQL_TABLE_ARGS
+    # AUTOINCREMENT: SQLite must never hand a deleted experiment's id to a new one, or a stale
+    # copy of the old experiment (in another process) would pass the version guards of the new.
+    __table_args__ = {**MYSQL_TABLE_ARGS, "sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(Name, unique=True)
