@@ -46,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import hashlib
 import os
 import random
 import secrets
@@ -184,7 +185,13 @@ def resolve_path(filepath: str | os.PathLike[str]) -> str:
         >>> resolve_path("/tmp/../tmp/x.json")
         '/tmp/x.json'
     """
-    return os.path.realpath(os.fspath(filepath))
+    path = os.fspath(filepath)
+    if not isinstance(path, str) or not path or "\0" in path:
+        # Caught here: the OS would answer with a bare ValueError, or "" would mean the cwd.
+        raise JSONStoreIOError(
+            "Not a usable file path (empty, not text, or with a NUL character)", repr(path)
+        )
+    return os.path.realpath(path)
 
 
 _HINTS = {
@@ -312,10 +319,23 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+# Temp and lock names add up to 19 characters to the file's name: a long (legal) name is
+# shortened to a prefix plus a digest so theirs stay within the file system's NAME_MAX (255).
+_NAME_ROOM = 200
+
+
+def _short(name: str) -> str:
+    """``name`` itself, or a prefix and a digest of it when it is too long to extend."""
+    if len(name.encode()) <= _NAME_ROOM:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return name.encode()[:120].decode(errors="ignore") + "~" + digest
+
+
 def _write_temp(path: str, data: bytes) -> str:
     """Write ``data`` to a new fsynced temp file next to ``path``; return the temp's path."""
     folder, name = os.path.split(path)
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    temp = os.path.join(folder, f".{_short(name)}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
     try:
         existing = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -372,7 +392,8 @@ class _Write:
     def __init__(self, path: str, data: bytes) -> None:
         self.path = path
         self.data = data
-        self.lock_path = path + LOCK_SUFFIX
+        folder, name = os.path.split(path)
+        self.lock_path = os.path.join(folder, _short(name) + LOCK_SUFFIX)
         self.lock_fd: int | None = None
         self.temp: str | None = None
 
