@@ -23,8 +23,14 @@ Guarantees:
 - Cancellation: a caller cancelled *before its batch started* is taken out of the queue:
   nothing of its request is written. Cancelled *after* its batch started, it gets
   ``CancelledError`` at once while its write completes, written whole (or, if the batch
-  fails, retried on its own like the others).
-- Callers with different ``SQAConfig`` objects are never mixed in one batch.
+  fails, retried on its own like the others). One exception: when the event loop itself
+  shuts down with a batch in flight (``asyncio.run`` returning while a cancelled caller's
+  write is still running), the leader is cancelled with the loop and the transaction rolls
+  back: nothing of the batch is stored, no caller was told success, and the next save of the
+  experiment writes the change.
+- Callers with different ``SQAConfig`` objects are never mixed in one batch (grouped by the
+  config object, so pass one shared config rather than a new one per call: each group is
+  written in its own transaction, one group after another).
 """
 
 from __future__ import annotations
