@@ -181,3 +181,28 @@ def test_backoff_is_bounded_and_jittered() -> None:
 def test_non_transient_errors_are_not_retried() -> None:
     errors = [ValueError("x"), pymysql.err.OperationalError(1045, "Access denied")]
     assert [is_transient(e) for e in errors] == [False, False]
+
+
+@pytest.mark.parametrize("kind", ["connection_lost"])
+async def test_delete_whose_commit_landed_before_the_connection_dropped_succeeds(
+    store: str, kind: str
+) -> None:
+    from sqlalchemy.orm import Session
+
+    experiment = make_experiment(num_trials=2)
+    await save_experiment(experiment)
+    raised: list[int] = []
+
+    def after_commit(session: Any) -> None:
+        if not raised:
+            raised.append(1)
+            raise driver_error(db.get_engine().sync_engine.dialect, kind)
+
+    event.listen(Session, "after_commit", after_commit)
+    try:
+        await delete_experiment(experiment.name or "")
+    finally:
+        event.remove(Session, "after_commit", after_commit)
+    assert (raised, await list_experiments()) == ([1], [])
+    await save_experiment(experiment)  # the object stores itself whole again
+    assert await load_experiment(experiment.name or "") == experiment

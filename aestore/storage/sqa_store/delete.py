@@ -23,6 +23,7 @@ async def delete_experiment(experiment_name: str) -> None:
         >>> # await delete_experiment("old_experiment")
     """
     key = database_key()
+    found: list[int] = []  # the id an earlier attempt found (and may have deleted)
 
     async def delete_rows() -> int:
         async with session_scope() as session:
@@ -32,11 +33,15 @@ async def delete_experiment(experiment_name: str) -> None:
                 )
             ).scalar_one_or_none()
             if eid is None:
+                if found:
+                    # An earlier attempt's commit landed before its connection dropped: the
+                    # experiment is gone, as asked.
+                    return found[-1]
                 raise ExperimentNotFoundError(experiment_name)
+            found.append(int(eid))
             await session.execute(delete(EXPERIMENTS).where(EXPERIMENTS.c.id == eid))
             return int(eid)
 
-    # Run again after a deadlock or a dropped connection (a retry after a commit that did
-    # happen finds no experiment and says so).
+    # Run again after a deadlock or a dropped connection.
     eid = await run_with_retries(delete_rows, experiment_name)
     forget_stored_experiment(key, eid)
