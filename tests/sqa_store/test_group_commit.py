@@ -167,3 +167,16 @@ async def test_a_batch_updates_its_trials_in_bulk(store: str) -> None:
     ]
     assert tables_written(statements) == expected
     assert await load_experiment(experiment.name or "") == experiment
+
+
+async def test_saves_with_equal_but_separate_configs_share_transactions(store: str) -> None:
+    from aestore.storage.sqa_store.sqa_config import SQAConfig
+
+    experiment = await stored_experiment(16)
+    trials = list(experiment.trials.values())
+    for trial in trials:
+        step(experiment, trial, 0.5)
+    with count_commits() as commits:
+        await asyncio.gather(*(save_or_update_trial(experiment, t, SQAConfig()) for t in trials))
+    assert 0 < len(commits) < len(trials)
+    assert await load_experiment(experiment.name or "") == experiment

@@ -28,9 +28,9 @@ Guarantees:
   write is still running), the leader is cancelled with the loop and the transaction rolls
   back: nothing of the batch is stored, no caller was told success, and the next save of the
   experiment writes the change.
-- Callers with different ``SQAConfig`` objects are never mixed in one batch (grouped by the
-  config object, so pass one shared config rather than a new one per call: each group is
-  written in its own transaction, one group after another).
+- Callers whose ``SQAConfig`` store trials differently are never mixed in one batch (grouped
+  by ``SQAConfig.group_key()``: registries and enums; configs equal in those share batches,
+  whether or not they are one object). Each group is written in its own transaction.
 """
 
 from __future__ import annotations

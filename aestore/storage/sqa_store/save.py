@@ -630,7 +630,7 @@ async def save_or_update_trials(
 
     # Concurrent trial saves of this object share transactions (see ``group_commit``).
     batcher = trial_batcher(registration(experiment), database_key())
-    await batcher.submit(indices, write, group=None if config is None else id(config))
+    await batcher.submit(indices, write, group=None if config is None else config.group_key())
 
 
 async def save_or_update_trial(

@@ -17,6 +17,7 @@ the spec) is an annotation, not a member.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from enum import Enum
 from typing import Any
 
@@ -152,6 +153,23 @@ class SQAConfig:
             self.json_class_encoder_registry,
             self.json_decoder_registry,
             self.json_class_decoder_registry,
+        )
+
+    def group_key(self) -> Hashable:
+        """What decides how trials are stored: saves under configs with equal keys may share
+        one transaction (see :mod:`~aestore.storage.sqa_store.group_commit`).
+
+        Example:
+            >>> SQAConfig().group_key() == SQAConfig().group_key()
+            True
+        """
+        return (
+            tuple(self.metric_registry.class_to_type.items()),
+            tuple(self.runner_registry.class_to_type.items()),
+            self.experiment_type_enum,
+            self.generator_run_type_enum,
+            tuple(self.json_encoder_registry.items()),
+            tuple(self.json_class_encoder_registry.items()),
         )
 
     def experiment_type_to_int(self, name: str | None, experiment_name: str | None) -> int | None:
