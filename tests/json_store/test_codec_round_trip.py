@@ -330,4 +330,8 @@ def test_ten_thousand_trials_round_trip(big_experiment: Experiment) -> None:
 
 @pytest.mark.slow
 def test_ten_thousand_trials_fast_path_matches_reference(big_experiment: Experiment) -> None:
-    assert experiment_to_document(big_experiment) == orjson.dumps(object_to_json(big_experiment))
+    # A big document's trials are written in newline-separated chunks (see json_store.chunks);
+    # the newlines are the only bytes the fast path adds.
+    document = experiment_to_document(big_experiment)
+    assert document.count(b"\n") > 2
+    assert document.replace(b"\n", b"") == orjson.dumps(object_to_json(big_experiment))

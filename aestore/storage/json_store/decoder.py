@@ -36,6 +36,7 @@ import orjson
 from aestore._gc import gc_paused
 from aestore.core import Experiment
 from aestore.exceptions import JSONDecodeError, UnsupportedFormatVersionError
+from aestore.storage.json_store.chunks import parse_chunked
 from aestore.storage.json_store.decoders import CORE_DECODERS, DecodeFailure
 from aestore.storage.json_store.format import (
     DATE_TAG,
@@ -110,7 +111,11 @@ def _experiment_from_document(
     filepath: str | os.PathLike[str] | None,
 ) -> Experiment:
     try:
-        document = orjson.loads(data)
+        # A big document is parsed chunk by chunk (see .chunks), letting other threads and
+        # the event loop run in between; any other document in one call.
+        document = parse_chunked(data)
+        if document is None:
+            document = orjson.loads(data)
     except (orjson.JSONDecodeError, TypeError) as err:
         if isinstance(data, bytes | bytearray | memoryview | str) and len(data) == 0:
             message = "The document is empty (a save that never finished?)"

@@ -32,7 +32,8 @@ import orjson
 from aestore._gc import gc_paused
 from aestore.core import Experiment
 from aestore.exceptions import JSONEncodeError
-from aestore.storage.json_store.encoders import CLEAN_ENCODERS
+from aestore.storage.json_store.chunks import CHUNK_TRIALS, join_chunked
+from aestore.storage.json_store.encoders import CLEAN_ENCODERS, experiment_to_dict
 from aestore.storage.json_store.format import (
     FORMAT_VERSION,
     TYPE_KEY,
@@ -114,6 +115,15 @@ def experiment_to_document(
             if "format_version" not in fields:
                 fields = {TYPE_KEY: fields[TYPE_KEY], "format_version": FORMAT_VERSION, **fields}
             return dumps(Tagged(fields), encoder_registry, class_encoder_registry)
+        if encode is experiment_to_dict and len(experiment.trials) > CHUNK_TRIALS:
+            default = _make_default(encoder_registry, class_encoder_registry)
+            try:
+                return join_chunked(
+                    experiment_to_dict(experiment),
+                    lambda value: orjson.dumps(value, default=default, option=_OPTIONS),
+                )
+            except Exception:  # encoded again below, which raises with the path inside
+                pass
         return dumps(experiment, encoder_registry, class_encoder_registry)
 
 
