@@ -212,6 +212,48 @@ def bench_small_save(repeats: int, folder: str) -> dict[str, float]:
 # --- output ----------------------------------------------------------------------------------
 
 
+async def largest_gap(work: Awaitable[object]) -> tuple[float, float]:
+    """The largest wait of a 1 ms ticker coroutine while ``work`` runs, and the work's time."""
+    gaps: list[float] = []
+    done = False
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while not done:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    await work
+    took = time.perf_counter() - started
+    done = True
+    await ticker
+    return max(gaps), took
+
+
+def bench_gaps(num_trials: int, repeats: int, folder: str) -> dict[str, float]:
+    """Largest event-loop gaps (worst of ``repeats``) during a save and a load."""
+    experiment = make_big_experiment(num_trials)
+    path = os.path.join(folder, f"gap_{num_trials}.json")
+    worst = {"save": 0.0, "load": 0.0}
+
+    async def run() -> None:
+        for _ in range(repeats):
+            gc.collect()
+            save_gap, _ = await largest_gap(save_experiment(experiment, path))
+            worst["save"] = max(worst["save"], save_gap)
+            gc.collect()
+            load_gap, _ = await largest_gap(load_experiment(path))
+            worst["load"] = max(worst["load"], load_gap)
+
+    asyncio.run(run())
+    return worst
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
     header = [
         "trials",
@@ -339,6 +381,12 @@ def main(argv: list[str] | None = None) -> int:
             f"\nSmall save (1 trial): asyncio.run(save_experiment) {fmt_ms(ours)} ms; "
             f"synchronous write + fsync + replace {fmt_ms(sync)} ms (ratio {ours / sync:.2f}x); "
             f"the same + folder fsync {fmt_ms(sync_folder)} ms (ratio {ours / sync_folder:.2f}x)"
+        )
+        biggest = max(sizes)
+        gaps = bench_gaps(biggest, 5, folder)
+        print(
+            f"Largest 1 ms-ticker gap at {biggest:,} trials (worst of 5): "
+            f"save {fmt_ms(gaps['save'])} ms, load {fmt_ms(gaps['load'])} ms (target < 50 ms)"
         )
         misses = check_targets(results)
         for miss in misses:
