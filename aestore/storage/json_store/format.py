@@ -6,6 +6,9 @@ One JSON object, the experiment's own dict::
 
     {"__type": "Experiment", "format_version": 1, "name": ..., "trials": [...], ...}
 
+A big experiment's document puts newlines (insignificant whitespace) around and between chunks
+of its ``trials`` array, so readers can parse it a chunk at a time; see :mod:`.chunks`.
+
 Every registered object is a dict whose ``"__type"`` is its class name (``ENCODER_REGISTRY`` and
 ``DECODER_REGISTRY`` in :mod:`.registry` map classes to and from these dicts). A field's value is
 written as follows:
