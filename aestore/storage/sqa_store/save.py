@@ -182,7 +182,12 @@ async def _save_whole(
                     trial, trial_rows.trial, 1, history, _children(trial_rows)
                 )
             gc_step()
-    await execute_plan(conn, plan, eid, name)
+    # Inserting a whole big experiment allocates hundreds of thousands of parameter rows; a
+    # full collection then (~100 ms over the experiment's million objects) would stall the
+    # event loop. The pause spans this one transaction's inserts only: never retries' backoff,
+    # pool waits or other saves' work (a re-save's smaller writes run with the collector on).
+    with gc_paused():
+        await execute_plan(conn, plan, eid, name)
     return new_state(
         eid,
         1,
