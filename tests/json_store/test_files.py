@@ -180,18 +180,30 @@ STEPS = [
 ]
 
 
-@pytest.mark.parametrize(("step", "expected"), STEPS)
-async def test_cancel_during_a_step_leaves_old_or_new_file(
-    target: Path, monkeypatch: pytest.MonkeyPatch, step: str, expected: bytes
-) -> None:
+async def cancel_during(
+    step: str, target: Path, monkeypatch: pytest.MonkeyPatch, pause: float = 0.0
+) -> tuple[Gate, bool]:
+    """Cancel a write while ``step`` runs (held at a gate); return the gate and whether the
+    task was still waiting for the step ``pause`` seconds after the cancel."""
     gate = Gate(getattr(files, step))
     monkeypatch.setattr(files, step, gate)
     task = asyncio.create_task(files.write_atomic(str(target), NEW))
     await asyncio.to_thread(gate.entered.wait, 30)
     task.cancel()
+    if pause:
+        await asyncio.sleep(pause)
+    still_waiting = not task.done()
     gate.go.set()
     with pytest.raises(asyncio.CancelledError):
         await task
+    return gate, still_waiting
+
+
+@pytest.mark.parametrize(("step", "expected"), STEPS)
+async def test_cancel_during_a_step_leaves_old_or_new_file(
+    target: Path, monkeypatch: pytest.MonkeyPatch, step: str, expected: bytes
+) -> None:
+    await cancel_during(step, target, monkeypatch)
     assert target.read_bytes() == expected
 
 
@@ -199,14 +211,7 @@ async def test_cancel_during_a_step_leaves_old_or_new_file(
 async def test_cancel_during_a_step_leaves_no_junk_and_a_free_lock(
     target: Path, monkeypatch: pytest.MonkeyPatch, step: str, expected: bytes
 ) -> None:
-    gate = Gate(getattr(files, step))
-    monkeypatch.setattr(files, step, gate)
-    task = asyncio.create_task(files.write_atomic(str(target), NEW))
-    await asyncio.to_thread(gate.entered.wait, 30)
-    task.cancel()
-    gate.go.set()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_during(step, target, monkeypatch)
     assert (junk_files(target.parent, {target.name}), lock_is_free(target)) == ([], True)
 
 
@@ -214,16 +219,8 @@ async def test_cancel_during_a_step_leaves_no_junk_and_a_free_lock(
 async def test_cancel_waits_for_the_running_step(
     target: Path, monkeypatch: pytest.MonkeyPatch, step: str, expected: bytes
 ) -> None:
-    gate = Gate(getattr(files, step))
-    monkeypatch.setattr(files, step, gate)
-    task = asyncio.create_task(files.write_atomic(str(target), NEW))
-    await asyncio.to_thread(gate.entered.wait, 30)
-    task.cancel()
-    await asyncio.sleep(0.02)  # time for a wrong implementation to give up on the step
-    still_waiting = not task.done()
-    gate.go.set()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    # 20 ms: time for a wrong implementation to give up on the step.
+    gate, still_waiting = await cancel_during(step, target, monkeypatch, pause=0.02)
     assert (still_waiting, gate.finished.is_set()) == (True, True)
 
 
