@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from aestore.core.tracking import ATOMIC_TYPES, TrackedDict, TrackedList, adopt, touch
+
 __all__ = ["Base", "values_equal"]
 
 
@@ -117,6 +119,10 @@ def _short_repr(value: Any, limit: int = _REPR_FIELD_LIMIT) -> str:
 def _bounded_repr(value: Any, budget: int) -> str:
     """``repr(value)``, or a string longer than ``budget`` that starts like it."""
     kind = type(value)
+    if kind is TrackedDict:
+        kind = dict
+    elif kind is TrackedList:
+        kind = list
     if kind is str:
         return repr(value) if len(value) <= budget else repr(value[:budget]) + "..."
     if kind is dict:
@@ -163,14 +169,30 @@ class Base:
 
     _eq_exclude: ClassVar[frozenset[str]] = frozenset()
     _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
+    # Change tracking (see :mod:`aestore.core.tracking`): containers assigned to attributes
+    # are kept as tracked copies, and an armed object reports its changes to its trial.
+    _ae_track: ClassVar[bool] = True
+    _ae_armed: ClassVar[bool] = False  # set on the instance when armed
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._ae_track and type(value) not in ATOMIC_TYPES and name not in self._eq_exclude:
+            value = adopt(value, self)
+        object.__setattr__(self, name, value)
+        if self._ae_armed and not name.startswith("_ae_"):
+            touch(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies and pickles carry no tracking state (owners, armed flag, journal).
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_ae_")}
 
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
         if type(self) is not type(other):
             return False
-        mine = {k: v for k, v in self.__dict__.items() if k not in self._eq_exclude}
-        theirs = {k: v for k, v in other.__dict__.items() if k not in self._eq_exclude}
+        excluded = self._eq_exclude
+        mine = {k: v for k, v in self.__dict__.items() if k not in excluded and k[:4] != "_ae_"}
+        theirs = {k: v for k, v in other.__dict__.items() if k not in excluded and k[:4] != "_ae_"}
         return values_equal(mine, theirs)
 
     def __ne__(self, other: object) -> bool:

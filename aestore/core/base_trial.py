@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from aestore.core.base import Base
 from aestore.core.runner import Runner
+from aestore.core.tracking import note_change
 from aestore.exceptions import IllegalStatusTransitionError, ModelError
 
 if TYPE_CHECKING:
@@ -85,6 +86,10 @@ class BaseTrial(Base, ABC):
         self.time_completed: datetime | None = None
         self.failed_reason: str | None = None
         self.abandoned_reason: str | None = None
+
+    def _ae_reached(self) -> None:
+        """A change of this armed trial (or below it) was reported: journal it."""
+        note_change(self._experiment, self.index)
 
     @property
     def experiment(self) -> Experiment:

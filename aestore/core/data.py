@@ -56,6 +56,9 @@ class Data(Base):
         (1, 1.5)
     """
 
+    # Attached data is copied on attach and never changed in place: not tracked.
+    _ae_track: ClassVar[bool] = False
+
     _repr_fields: ClassVar[tuple[str, ...]] = ("num_rows", "trial_indices")
 
     def __init__(self, records: Iterable[Mapping[str, Any]] | None = None) -> None:

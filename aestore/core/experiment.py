@@ -18,6 +18,7 @@ from aestore.core.metric import Metric
 from aestore.core.optimization_config import OptimizationConfig
 from aestore.core.runner import Runner
 from aestore.core.search_space import SearchSpace
+from aestore.core.tracking import note_change
 from aestore.core.trial import Trial
 from aestore.exceptions import DuplicateNameError, ModelError, UnknownTrialError
 
@@ -37,6 +38,9 @@ class Experiment(Base):
     """
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("name", "num_trials")
+    # Experiment-level state is compared whole on every save: no change tracking here (its
+    # trials report their changes to its journal, see ``aestore.core.tracking``).
+    _ae_track: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -141,6 +145,7 @@ class Experiment(Base):
 
     def _add_trial(self, trial: BaseTrial) -> None:
         self.trials[trial.index] = trial
+        note_change(self, trial.index)
         self._next_index_hint = (len(self.trials), trial.index + 1)
 
     def new_trial(
@@ -269,6 +274,7 @@ class Experiment(Base):
                 timestamp = max(timestamp, max(history) + 1)
         for trial_index, part in parts.items():
             self.data_by_trial.setdefault(trial_index, {})[timestamp] = part
+            note_change(self, trial_index)
         return timestamp
 
     def lookup_data(self, trial_indices: Iterable[int] | None = None) -> Data:

@@ -25,7 +25,7 @@ def test_arm_copies_parameters_into_a_dict() -> None:
     params = {"x": 0.5}
     arm = Arm(MappingProxyType(params))
     params["x"] = 0.9
-    assert arm.parameters == {"x": 0.5} and type(arm.parameters) is dict
+    assert arm.parameters == {"x": 0.5} and isinstance(arm.parameters, dict)
 
 
 @pytest.mark.parametrize("parameters", [[("x", 1.0)], None, "x"], ids=["list", "None", "str"])

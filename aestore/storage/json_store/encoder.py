@@ -36,6 +36,7 @@ from aestore.storage.json_store.chunks import CHUNK_TRIALS, join_chunked
 from aestore.storage.json_store.encoders import CLEAN_ENCODERS, experiment_to_dict
 from aestore.storage.json_store.format import (
     FORMAT_VERSION,
+    PLAIN_TYPE,
     TYPE_KEY,
     Deferred,
     Tagged,
@@ -306,6 +307,7 @@ class _Reference:
 
     def value(self, value: Any, path: list[Any]) -> Any:
         t = type(value)
+        t = PLAIN_TYPE.get(t, t)  # the model's tracked containers are dicts and lists
         if t is str or t is bool or value is None:
             return value
         if t is int:

@@ -73,6 +73,11 @@ from enum import Enum
 from typing import Any, Final
 from uuid import UUID
 
+from aestore.core.tracking import TrackedDict, TrackedList
+
+# The model's change-tracking containers (see ``aestore.core.tracking``) encode as what they are.
+PLAIN_TYPE: dict[type, type] = {TrackedDict: dict, TrackedList: list}
+
 __all__ = [
     "BUILTIN_TAGS",
     "DATETIME_TAG",
@@ -179,6 +184,7 @@ def to_json_safe(value: Any) -> Any:
         {'__type': 'tuple', 'items': [1, {'__type': 'dict', 'items': [[2, 'b']]}]}
     """
     t = type(value)
+    t = PLAIN_TYPE.get(t, t)  # the model's tracked containers are dicts and lists
     if t is dict:
         if TYPE_KEY in value:
             return _escaped_dict(value)
