@@ -277,7 +277,8 @@ def touch(obj: Any) -> None:
     """Report a change of ``obj`` up its owners to the trials (and their experiment's journal).
 
     Example:
-        >>> touch(object())  # an object with no owners: nothing to report
+        >>> from aestore.core.arm import Arm
+        >>> touch(Arm({"x": 1.0}))  # an object with no owners: nothing to report
     """
     seen: set[int] = set()
     todo = [obj]
@@ -290,7 +291,7 @@ def touch(obj: Any) -> None:
         if reached is not None:
             reached()  # a trial: notes its index
             continue
-        owners = current.__dict__.get(OWNERS)
+        owners = getattr(current, "__dict__", {}).get(OWNERS)
         if owners:
             todo.extend(owners.values())
 
@@ -349,35 +350,42 @@ def arm_trial(trial: Any) -> bool:
 
 
 class Journal:
-    """The indices of an experiment's trials that changed, in order (with repeats).
+    """The indices of an experiment's trials that changed, in order.
 
-    ``position`` is a count of entries ever added; :meth:`since` gives the indices noted
-    after a position, or None once those entries were dropped (the journal is cut back when
-    it grows past twice the number of trials, and a reader then compares every trial).
+    A reader takes :meth:`mark` (a position) and later asks :meth:`since` it for the indices
+    noted after it: None once those entries were dropped (the journal is cut back when it
+    grows past twice the number of trials, and a reader then compares every trial). A repeat
+    of the last entry is skipped unless a reader marked the journal in between.
 
     Example:
         >>> j = Journal()
-        >>> start = j.position
+        >>> start = j.mark()
         >>> j.note(3); j.note(3); j.note(5)
         >>> sorted(j.since(start))
         [3, 5]
     """
 
-    __slots__ = ("__weakref__", "base", "entries")
+    __slots__ = ("__weakref__", "base", "entries", "marked")
 
     def __init__(self) -> None:
         self.base = 0
         self.entries: list[int] = []
+        self.marked = 0
 
     @property
     def position(self) -> int:
         """How many entries were ever added."""
         return self.base + len(self.entries)
 
+    def mark(self) -> int:
+        """The position now, for a later :meth:`since` (later notes are never skipped)."""
+        self.marked = self.position
+        return self.marked
+
     def note(self, index: int, size_hint: int = 0) -> None:
         """Note that trial ``index`` changed."""
         entries = self.entries
-        if entries and entries[-1] == index:
+        if entries and entries[-1] == index and self.position > self.marked:
             return
         if len(entries) >= 4096 and len(entries) > 2 * size_hint:
             self.base += len(entries)
@@ -416,7 +424,7 @@ def note_change(experiment: Any, index: int) -> None:
     Example:
         >>> from aestore.samples import make_experiment
         >>> exp = make_experiment(1)
-        >>> start = journal_of(exp).position
+        >>> start = journal_of(exp).mark()
         >>> note_change(exp, 0)
         >>> journal_of(exp).since(start)
         {0}
