@@ -312,13 +312,30 @@ def arm(obj: Any, seen: set[int] | None = None) -> bool:
     seen.add(id(obj))
     obj.__dict__[ARMED] = True
     excluded = obj._eq_exclude
-    tracked = True
+    tracked = _reports_all_sets(type(obj))
     for name, value in obj.__dict__.items():
         if name in excluded or name.startswith("_ae_"):
             continue
         if not _check(value, obj, seen):
             tracked = False
     return tracked
+
+
+_REPORTS: dict[type, bool] = {}
+
+
+def _reports_all_sets(cls: type) -> bool:
+    """Whether every attribute set of a ``cls`` instance goes through ``Base.__setattr__``
+    into the instance dict (no ``__setattr__`` of its own, no slots): else untracked."""
+    found = _REPORTS.get(cls)
+    if found is None:
+        from aestore.core.base import Base
+
+        found = cls.__setattr__ is Base.__setattr__ and not any(
+            getattr(k, "__slots__", ()) for k in cls.__mro__ if k is not object
+        )
+        _REPORTS[cls] = found
+    return found
 
 
 def _check(value: Any, owner: Any, seen: set[int]) -> bool:

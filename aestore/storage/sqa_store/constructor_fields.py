@@ -55,7 +55,11 @@ def constructor_fields(obj: Any) -> dict[str, Any]:
             )
         fields[param.name] = obj.__dict__[param.name]
     excluded: frozenset[str] = getattr(cls, "_eq_exclude", frozenset())
-    others = [k for k in obj.__dict__ if k not in fields and k not in excluded]
+    others = [
+        k
+        for k in obj.__dict__
+        if k not in fields and k not in excluded and not k.startswith("_ae_")  # tracking state
+    ]
     if others:
         # Attributes the constructor sets itself (a base class's defaults) are fine as long as
         # a rebuilt object gets the same values; anything else would be lost on load.

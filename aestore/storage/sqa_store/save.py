@@ -66,6 +66,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from aestore.core.base_trial import BaseTrial
 from aestore.core.experiment import Experiment
 from aestore.core.runner import Runner
+from aestore.core.tracking import arm_trial, journal_of
 from aestore.exceptions import (
     ConcurrentModificationError,
     ExperimentExistsError,
@@ -167,6 +168,10 @@ async def _save_whole(
             await conn.execute(insert(EXPERIMENT_TABLES[key]), rows)
     plan = SavePlan()
     entries: dict[int, TrialEntry] = {}
+    untracked: set[int] = set()
+    journal = journal_of(experiment)
+    # Changes from here on are noted (each trial is armed before it is encoded).
+    position = journal.mark()
     trials = list(experiment.trials.items())  # other coroutines may add trials meanwhile
     for start in range(0, len(trials), ENCODE_SLICE):
         if start:
@@ -176,6 +181,8 @@ async def _save_whole(
         with gc_paused():
             for index, trial in trials[start : start + ENCODE_SLICE]:
                 history = experiment.data_by_trial.get(index)
+                if not arm_trial(trial):
+                    untracked.add(index)
                 trial_rows = encoder.trial_rows(trial, eid)
                 plan.add_trial_rows(encoder, trial_rows, eid, history or {})
                 entries[index] = TrialEntry.of(
@@ -194,6 +201,9 @@ async def _save_whole(
         image(experiment_row) or (),
         {k: images(v) for k, v in tables.items()},
         entries,
+        journal,
+        position,
+        untracked,
     )
 
 
@@ -346,6 +356,8 @@ def _plan_trial(
     eid = builder.old.experiment_id
     trial = experiment.trials[index]
     history = experiment.data_by_trial.get(index)
+    # Armed before it is encoded: a change from now on is noted in the journal.
+    builder.set_tracked(index, arm_trial(trial))
     rows = encoder.trial_rows(trial, eid)
     if old is None:
         plan.add_trial_rows(encoder, rows, eid, history or {})
@@ -468,11 +480,18 @@ async def _save_changes(
     plan = SavePlan()
     todo: list[int]
     if trial_indices is None:
-        todo = list(experiment.trials)  # other coroutines may add trials meanwhile
-        removed = [i for i in state.order if i not in experiment.trials]
-        if removed:
-            plan.deleted_trials.extend(removed)
-            builder.remove(removed)
+        # Which trials may have changed, and the mark for the next save, in one step.
+        journal = journal_of(experiment)
+        compare = state.trials_to_compare(experiment)
+        builder.set_journal(journal, journal.mark())
+        if compare is not None:
+            todo = compare
+        else:
+            todo = list(experiment.trials)  # other coroutines may add trials meanwhile
+            removed = [i for i in state.order if i not in experiment.trials]
+            if removed:
+                plan.deleted_trials.extend(removed)
+                builder.remove(removed)
     else:
         todo = list(trial_indices)
     await _fill_children(conn, state, todo)
@@ -547,7 +566,7 @@ async def _save_once(
             reg.states[key] = whole_state
             reg.unsure.discard(key)
             reg.attempted.pop(key, None)
-        elif builder.changed:
+        elif builder.changed or builder.journal_moved:
             reg.states[key] = builder.merge_into(reg.states.get(key))
     return True
 

@@ -27,15 +27,18 @@ successful commit stored) instead of re-reading the database. Rules:
 
 from __future__ import annotations
 
+import operator
 import uuid
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Any
 
 from aestore.core.base_trial import BaseTrial
 from aestore.core.data import Data
 from aestore.core.experiment import Experiment
+from aestore.core.tracking import JOURNAL, Journal
 from aestore.storage.sqa_store.sqa_classes import (
     SQAAbandonedArm,
     SQAArm,
@@ -162,6 +165,43 @@ class ExperimentState:
     objects: list[BaseTrial] = field(default_factory=list)
     datas: list[dict[int, Data] | None] = field(default_factory=list)
     entries: list[TrialEntry] = field(default_factory=list)
+    # Change tracking (see ``aestore.core.tracking``): the experiment's journal and the
+    # position marked before the last whole-experiment save encoded its trials; trials
+    # noted after it may have changed. None: unknown, the next save compares every trial.
+    journal: Journal | None = None
+    journal_position: int = 0
+    # Trials that hold something that can't report its changes: compared on every save.
+    untracked: set[int] = field(default_factory=set)
+
+    def trials_to_compare(self, experiment: Experiment) -> list[int] | None:
+        """The trials a whole-experiment save must encode and compare, in index order:
+        those the journal noted since the last such save, the new ones and the untracked
+        ones. None: every trial (no journal known, entries dropped from it, or trials
+        replaced, removed or reordered by hand).
+
+        Must be called with :meth:`Journal.mark` in the same step (no await between), so
+        that no change falls between the two.
+
+        Example:
+            >>> # state.trials_to_compare(experiment) == [10_000]  # one trial added
+        """
+        journal = self.journal
+        live: Any = experiment.__dict__.get(JOURNAL)
+        if journal is None or live is not journal:
+            return None
+        changed = journal.since(self.journal_position)
+        if changed is None:
+            return None
+        k = len(self.order)
+        keys = list(experiment.trials)
+        if keys[:k] != self.order or not all(
+            map(operator.is_, islice(experiment.trials.values(), k), self.objects)
+        ):
+            return None
+        changed.update(keys[k:])
+        changed.update(self.untracked)
+        trials = experiment.trials
+        return sorted(i for i in changed if i in trials)
 
     def changed_positions(self, experiment: Experiment) -> list[int] | None:
         """Positions of stored trials replaced by another object or with other data attached;
@@ -194,6 +234,8 @@ class StateBuilder:
         self._tables: dict[str, tuple[Any, ...]] = {}
         self._puts: dict[int, TrialEntry] = {}
         self._removed: list[int] = []
+        self._journal: tuple[Journal, int] | None = None
+        self._tracked: dict[int, bool] = {}
 
     def _copy(self) -> ExperimentState:
         if not self._copied:
@@ -208,6 +250,9 @@ class StateBuilder:
                 list(o.objects),
                 list(o.datas),
                 list(o.entries),
+                o.journal,
+                o.journal_position,
+                set(o.untracked),
             )
             self._copied = True
         return self.state
@@ -222,6 +267,27 @@ class StateBuilder:
         """Record new rows of an experiment-level table."""
         self._copy().tables[key] = rows
         self._tables[key] = rows
+
+    def set_journal(self, journal: Journal, position: int) -> None:
+        """Record the journal position marked before this whole-experiment save (applied
+        by :meth:`merge_into`: moving it alone copies no list)."""
+        self._journal = (journal, position)
+
+    @property
+    def journal_moved(self) -> bool:
+        """Whether this save recorded a journal position."""
+        return self._journal is not None
+
+    def set_tracked(self, index: int, tracked: bool) -> None:
+        """Record whether trial ``index`` reports its changes (untracked: always compared)."""
+        if tracked == (index not in self.state.untracked):
+            return
+        state = self._copy()
+        self._tracked[index] = tracked
+        if tracked:
+            state.untracked.discard(index)
+        else:
+            state.untracked.add(index)
 
     def put(self, index: int, entry: TrialEntry) -> None:
         """Record a trial's entry (replacing the one at its position, or appending)."""
@@ -244,6 +310,7 @@ class StateBuilder:
         state = self._copy()
         self._removed.extend(indices)
         gone = set(indices)
+        state.untracked -= gone
         keep = [p for p, i in enumerate(state.order) if i not in gone]
         state.order = [state.order[p] for p in keep]
         state.objects = [state.objects[p] for p in keep]
@@ -266,6 +333,13 @@ class StateBuilder:
         Example:
             >>> # reg.states[key] = builder.merge_into(reg.states.get(key))
         """
+        state = self._merged(current)
+        if self._journal is not None and state.experiment_id == self.old.experiment_id:
+            # (a shallow copy: states' lists are never changed in place)
+            state = replace(state, journal=self._journal[0], journal_position=self._journal[1])
+        return state
+
+    def _merged(self, current: ExperimentState | None) -> ExperimentState:
         if current is None or current is self.old or not self._copied:
             return self.state if current is None or current is self.old else current
         if current.experiment_id != self.old.experiment_id:
@@ -281,6 +355,8 @@ class StateBuilder:
         for index, entry in self._puts.items():
             appended = appended or index not in merged.state.positions
             merged.put(index, entry)
+        for index, tracked in self._tracked.items():
+            merged.set_tracked(index, tracked)
         state = merged.state
         if appended and state.order != sorted(state.order):
             # Concurrent saves of new trials committed out of index order: keep the lists in
@@ -300,6 +376,9 @@ def new_state(
     experiment_row: tuple[Any, ...],
     tables: dict[str, tuple[Any, ...]],
     entries: dict[int, TrialEntry],
+    journal: Journal | None = None,
+    journal_position: int = 0,
+    untracked: set[int] | None = None,
 ) -> ExperimentState:
     """A state holding ``entries`` (trial index -> entry), in that order."""
     order = list(entries)
@@ -314,6 +393,9 @@ def new_state(
         [e.trial for e in values],
         [e.data for e in values],
         values,
+        journal,
+        journal_position,
+        set() if untracked is None else untracked,
     )
 
 
