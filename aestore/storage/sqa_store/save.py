@@ -8,16 +8,23 @@ saves compare with the state of the last commit:
 - the experiment row: UPDATE when it differs, guarded by its ``version``;
 - parameters, constraints, metrics, the experiment's runner (a few rows): replaced when they
   differ;
-- trials: every trial looked at (all of them for ``save_experiment``, the given ones for
-  ``save_or_update_trial(s)``) is encoded again, a slice at a time (the loop runs between
-  slices), and its row images are compared with the stored ones (see
-  :mod:`~aestore.storage.sqa_store.snapshot`): so in-place changes are found. New trials are
+- trials: the trials looked at are encoded again, a slice at a time (the loop runs between
+  slices), and their row images are compared with the stored ones (see
+  :mod:`~aestore.storage.sqa_store.snapshot`), so in-place changes are found. Which trials:
+  the given ones for ``save_or_update_trial(s)``; for ``save_experiment`` those the model's
+  change tracking noted since the last whole-experiment save (see
+  :mod:`aestore.core.tracking`: each trial is armed when encoded, and every later change below
+  it is noted in the experiment's journal), the new ones and the untracked ones, or every
+  trial when the journal can't tell (first save after a load, trials replaced or removed by
+  hand in ``experiment.trials``). New trials are
   inserted with all their rows; a changed one gets an UPDATE guarded by its ``version``
   (0 rows matched -> :class:`ConcurrentModificationError`), whether its own row or only its
   child rows changed, and only the child rows that differ are rewritten (a stored generator
   run is UPDATEd in its changed columns, its arms rewritten if they differ);
 - data: rows of new attach stamps are inserted. Attached ``Data`` is treated as immutable
-  (compared by attach stamp and object): don't edit an attached Data object in place.
+  (compared by attach stamp and object): don't edit an attached Data object in place, and
+  attach data with ``experiment.attach_data`` (which notes the trials in the journal), not by
+  editing ``experiment.data_by_trial`` by hand.
 
 New rows of a table go in one bulk ``insert(table)`` executemany; nothing is written one round
 trip per row.

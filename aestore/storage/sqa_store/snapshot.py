@@ -20,6 +20,11 @@ successful commit stored) instead of re-reading the database. Rules:
   shortcut by object identity or ``==`` (which would miss in-place changes and the model's
   stricter equality). A loaded trial's child images are not known until the first save that
   compares it reads them (``TrialEntry.children`` None).
+- Which trials a whole-experiment save looks at comes from the model's change tracking
+  (:mod:`aestore.core.tracking`): the state keeps the experiment's journal and the position
+  marked when the last such save started encoding; trials noted after it, new trials and
+  untracked ones are compared (:meth:`ExperimentState.trials_to_compare`), the rest are known
+  to encode as stored. When the journal can't tell, every trial is compared.
 - Per-trial data histories are compared by attach stamp: attached ``Data`` objects are
   treated as immutable (the model copies Data on attach; ``attach_data`` always adds a new
   time stamp), so an in-place edit of an attached Data object is not detected.
