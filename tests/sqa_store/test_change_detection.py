@@ -281,3 +281,27 @@ async def test_save_after_unknown_commit_refuses_a_trial_another_writer_changed(
     with pytest.raises(ConcurrentModificationError):
         await save_experiment(worker_a)
     assert (await load_experiment("shared")).trials[1].run_metadata["note"] == "from B"
+
+
+async def test_save_under_another_config_rewrites_the_trials_it_encodes_differently(
+    store: str,
+) -> None:
+    # Change tracking skips unchanged trials, but not across configs: under another runner
+    # type id, the trial's runner row must be rewritten although no trial object changed.
+    from aestore.metrics.registry import MetricRegistry
+    from aestore.runners.registry import RunnerRegistry
+    from tests.fixtures import CustomMetric, make_custom_classes_experiment
+    from tests.sqa_store.conftest import ExperimentType
+
+    def config(runner_id: int) -> SQAConfig:
+        return SQAConfig(
+            metric_registry=MetricRegistry(class_to_type={CustomMetric: 0}),
+            runner_registry=RunnerRegistry(class_to_type={CustomRunner: runner_id}),
+            experiment_type_enum=ExperimentType,
+        )
+
+    experiment = make_custom_classes_experiment()
+    await save_experiment(experiment, config(0))
+    await save_experiment(experiment, config(7))
+    # Only the new ids are known now: every runner row must carry 7.
+    assert await load_experiment(experiment.name or "", config(7)) == experiment

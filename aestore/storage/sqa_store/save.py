@@ -210,6 +210,7 @@ async def _save_whole(
         entries,
         journal,
         position,
+        encoder_key(encoder),
         untracked,
     )
 
@@ -340,6 +341,19 @@ async def _save_experiment_level(
         if rows:
             await conn.execute(insert(table), rows)
         builder.set_table(key, rows_image)
+
+
+def encoder_key(encoder: Encoder) -> Any:
+    """What decides how an encoder writes a trial's rows: its class and its config's key.
+
+    Example:
+        >>> encoder_key(Encoder(SQAConfig())) == encoder_key(Encoder(SQAConfig()))
+        True
+    """
+    try:
+        return (type(encoder), encoder.config.group_key())
+    except Exception:  # an encoder without a usable config: never equal (compare every trial)
+        return object()
 
 
 def _children(rows: TrialRows) -> Children:
@@ -489,8 +503,9 @@ async def _save_changes(
     if trial_indices is None:
         # Which trials may have changed, and the mark for the next save, in one step.
         journal = journal_of(experiment)
-        compare = state.trials_to_compare(experiment)
-        builder.set_journal(journal, journal.mark())
+        key = encoder_key(encoder)
+        compare = state.trials_to_compare(experiment, key)
+        builder.set_journal(journal, journal.mark(), key)
         if compare is not None:
             todo = compare
         else:

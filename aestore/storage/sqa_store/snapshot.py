@@ -175,10 +175,13 @@ class ExperimentState:
     # noted after it may have changed. None: unknown, the next save compares every trial.
     journal: Journal | None = None
     journal_position: int = 0
+    # What decided the rows of the trials compared then (see ``save.encoder_key``): trials
+    # encode differently under another config, so a save under another key compares all.
+    encoder_key: Any = None
     # Trials that hold something that can't report its changes: compared on every save.
     untracked: set[int] = field(default_factory=set)
 
-    def trials_to_compare(self, experiment: Experiment) -> list[int] | None:
+    def trials_to_compare(self, experiment: Experiment, encoder_key: Any) -> list[int] | None:
         """The trials a whole-experiment save must encode and compare, in index order:
         those the journal noted since the last such save, the new ones and the untracked
         ones. None: every trial (no journal known, entries dropped from it, or trials
@@ -188,11 +191,11 @@ class ExperimentState:
         that no change falls between the two.
 
         Example:
-            >>> # state.trials_to_compare(experiment) == [10_000]  # one trial added
+            >>> # state.trials_to_compare(experiment, key) == [10_000]  # one trial added
         """
         journal = self.journal
         live: Any = experiment.__dict__.get(JOURNAL)
-        if journal is None or live is not journal:
+        if journal is None or live is not journal or encoder_key != self.encoder_key:
             return None
         changed = journal.since(self.journal_position)
         if changed is None:
@@ -239,7 +242,7 @@ class StateBuilder:
         self._tables: dict[str, tuple[Any, ...]] = {}
         self._puts: dict[int, TrialEntry] = {}
         self._removed: list[int] = []
-        self._journal: tuple[Journal, int] | None = None
+        self._journal: tuple[Journal, int, Any] | None = None
         self._tracked: dict[int, bool] = {}
 
     def _copy(self) -> ExperimentState:
@@ -257,6 +260,7 @@ class StateBuilder:
                 list(o.entries),
                 o.journal,
                 o.journal_position,
+                o.encoder_key,
                 set(o.untracked),
             )
             self._copied = True
@@ -273,10 +277,10 @@ class StateBuilder:
         self._copy().tables[key] = rows
         self._tables[key] = rows
 
-    def set_journal(self, journal: Journal, position: int) -> None:
-        """Record the journal position marked before this whole-experiment save (applied
-        by :meth:`merge_into`: moving it alone copies no list)."""
-        self._journal = (journal, position)
+    def set_journal(self, journal: Journal, position: int, encoder_key: Any) -> None:
+        """Record the journal position marked before this whole-experiment save and the
+        encoder's key (applied by :meth:`merge_into`: moving them alone copies no list)."""
+        self._journal = (journal, position, encoder_key)
 
     @property
     def journal_moved(self) -> bool:
@@ -341,7 +345,8 @@ class StateBuilder:
         state = self._merged(current)
         if self._journal is not None and state.experiment_id == self.old.experiment_id:
             # (a shallow copy: states' lists are never changed in place)
-            state = replace(state, journal=self._journal[0], journal_position=self._journal[1])
+            journal, position, key = self._journal
+            state = replace(state, journal=journal, journal_position=position, encoder_key=key)
         return state
 
     def _merged(self, current: ExperimentState | None) -> ExperimentState:
@@ -383,6 +388,7 @@ def new_state(
     entries: dict[int, TrialEntry],
     journal: Journal | None = None,
     journal_position: int = 0,
+    encoder_key: Any = None,
     untracked: set[int] | None = None,
 ) -> ExperimentState:
     """A state holding ``entries`` (trial index -> entry), in that order."""
@@ -400,6 +406,7 @@ def new_state(
         values,
         journal,
         journal_position,
+        encoder_key,
         set() if untracked is None else untracked,
     )
 
