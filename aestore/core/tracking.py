@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import enum
+import weakref
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -266,11 +267,16 @@ def _is_model(value: Any) -> bool:
 
 
 def _link(child: Any, owner: Any) -> None:
+    # Weak: a long-lived object (one Runner set on the trials of many experiments) must not
+    # keep every trial that ever held it alive.
     owners = child.__dict__.get(OWNERS)
     if owners is None:
         owners = {}
         child.__dict__[OWNERS] = owners
-    owners[id(owner)] = owner
+    key = id(owner)
+    found = owners.get(key)
+    if found is None or found() is not owner:
+        owners[key] = weakref.ref(owner)
 
 
 def touch(obj: Any) -> None:
@@ -293,7 +299,12 @@ def touch(obj: Any) -> None:
             continue
         owners = getattr(current, "__dict__", {}).get(OWNERS)
         if owners:
-            todo.extend(owners.values())
+            for key, ref in list(owners.items()):
+                owner = ref()
+                if owner is None:
+                    del owners[key]
+                else:
+                    todo.append(owner)
 
 
 def arm(obj: Any, seen: set[int] | None = None) -> bool:
