@@ -324,8 +324,9 @@ def arm(obj: Any, seen: set[int] | None = None) -> bool:
     obj.__dict__[ARMED] = True
     excluded = obj._eq_exclude
     tracked = _reports_all_sets(type(obj))
+    atomic = ATOMIC_TYPES
     for name, value in obj.__dict__.items():
-        if name in excluded or name.startswith("_ae_"):
+        if type(value) in atomic or name in excluded or name[:4] == "_ae_":
             continue
         if not _check(value, obj, seen):
             tracked = False
@@ -333,6 +334,8 @@ def arm(obj: Any, seen: set[int] | None = None) -> bool:
 
 
 _REPORTS: dict[type, bool] = {}
+# Types found to be immutable by ``_is_atomic`` (enum classes, classes, functions...).
+_IMMUTABLE: set[type] = set()
 
 
 def _reports_all_sets(cls: type) -> bool:
@@ -360,10 +363,15 @@ def _check(value: Any, owner: Any, seen: set[int]) -> bool:
         return all([_check(v, owner, seen) for v in items])
     if t is tuple:
         return all([_check(v, owner, seen) for v in value])
+    if t in _IMMUTABLE:
+        return True
     if _is_model(value):
         _link(value, owner)
         return arm(value, seen)
-    return _is_atomic(value)
+    if _is_atomic(value):
+        _IMMUTABLE.add(t)  # decided by the type alone
+        return True
+    return False
 
 
 def arm_trial(trial: Any) -> bool:
