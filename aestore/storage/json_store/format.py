@@ -184,28 +184,31 @@ def to_json_safe(value: Any) -> Any:
         {'__type': 'tuple', 'items': [1, {'__type': 'dict', 'items': [[2, 'b']]}]}
     """
     t = type(value)
-    t = PLAIN_TYPE.get(t, t)  # the model's tracked containers are dicts and lists
-    if t is dict:
+    # The model's tracked containers (``aestore.core.tracking``) are dicts and lists.
+    if t is dict or t is TrackedDict:
         if TYPE_KEY in value:
             return _escaped_dict(value)
         for key, item in value.items():
+            if type(key) is not str:
+                return _escaped_dict(value)
             ti = type(item)
-            if type(key) is not str or (
-                not (ti is str or ti is int or ti is bool or item is None)
-                and not (ti is float and item - item == 0.0)
-            ):
+            if ti is float:
+                if item - item != 0.0:
+                    return _safe_dict(value)
+            elif ti not in _PLAIN_ATOMS:
                 return _safe_dict(value)
         return value
-    if t is str or t is int or t is bool or value is None:
+    if t in _PLAIN_ATOMS:
         return value
     if t is float:
         return value if value - value == 0.0 else nonfinite_tag(value)
-    if t is list:
+    if t is list or t is TrackedList:
         for item in value:
             ti = type(item)
-            if not (ti is str or ti is int or ti is bool or item is None) and not (
-                ti is float and item - item == 0.0
-            ):
+            if ti is float:
+                if item - item != 0.0:
+                    return [to_json_safe(v) for v in value]
+            elif ti not in _PLAIN_ATOMS:
                 return [to_json_safe(v) for v in value]
         return value
     if t is tuple:
@@ -218,6 +221,10 @@ def _safe_dict(value: dict[Any, Any]) -> dict[Any, Any]:
         if type(key) is not str:
             return _escaped_dict(value)
     return {key: to_json_safe(item) for key, item in value.items()}
+
+
+# Types orjson writes exactly as they are (finite floats aside).
+_PLAIN_ATOMS: Final = frozenset({str, int, bool, type(None)})
 
 
 def _escaped_dict(value: dict[Any, Any]) -> Tagged:
