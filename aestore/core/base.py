@@ -181,6 +181,11 @@ class Base:
         if self._ae_armed and not name.startswith("_ae_"):
             touch(self)
 
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        if self._ae_armed and not name.startswith("_ae_"):
+            touch(self)  # a class default may now show through: a change
+
     def __getstate__(self) -> dict[str, Any]:
         # Copies and pickles carry no tracking state (owners, armed flag, journal).
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_ae_")}

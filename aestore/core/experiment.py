@@ -301,6 +301,14 @@ class Experiment(Base):
 
     # --- equality ----------------------------------------------------------------------------
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy (deepcopy, pickle) is a new object: it doesn't inherit what the SQL store
+        # remembers having stored for this one (saving it would otherwise update, or rename,
+        # the original's stored experiment). Load the stored experiment to get one that has.
+        state = super().__getstate__()
+        state.pop("_sqa_bookkeeping", None)
+        return state
+
     # Caches derived from trials and arms, not state of their own.
     _eq_exclude: ClassVar[frozenset[str]] = frozenset(
         {"_arms_by_signature", "_next_index_hint", "_sqa_bookkeeping"}

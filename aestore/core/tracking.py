@@ -374,15 +374,20 @@ def _check(value: Any, owner: Any, seen: set[int]) -> bool:
     return False
 
 
-def arm_trial(trial: Any) -> bool:
+def arm_trial(trial: Any, experiment: Any = None) -> bool:
     """Arm a trial for change tracking (see the module doc); False: untracked.
+
+    A trial of another experiment object (put into ``experiment.trials`` by hand) reports
+    to that one's journal: untracked for ``experiment``.
 
     Example:
         >>> from aestore.samples import make_experiment
-        >>> arm_trial(make_experiment(1).trials[0])
-        True
+        >>> exp = make_experiment(1)
+        >>> arm_trial(exp.trials[0], exp), arm_trial(exp.trials[0], make_experiment(1))
+        (True, False)
     """
-    return arm(trial)
+    tracked = arm(trial)
+    return tracked and (experiment is None or trial.__dict__.get("_experiment") is experiment)
 
 
 class Journal:

@@ -71,6 +71,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aestore.core.base_trial import BaseTrial
+from aestore.core.batch_trial import BatchTrial
 from aestore.core.experiment import Experiment
 from aestore.core.runner import Runner
 from aestore.core.tracking import arm_trial, journal_of
@@ -188,7 +189,7 @@ async def _save_whole(
         with gc_paused():
             for index, trial in trials[start : start + ENCODE_SLICE]:
                 history = experiment.data_by_trial.get(index)
-                if not arm_trial(trial):
+                if not arm_trial(trial, experiment):
                     untracked.add(index)
                 trial_rows = encoder.trial_rows(trial, eid)
                 plan.add_trial_rows(encoder, trial_rows, eid, history or {})
@@ -314,11 +315,13 @@ async def _save_experiment_level(
     encoder: Encoder,
     state: ExperimentState,
     builder: StateBuilder,
-) -> None:
-    """Write the experiment row and its small tables where they differ from ``state``."""
+) -> bool:
+    """Write the experiment row and its small tables where they differ from ``state``;
+    True if the experiment row changed."""
     eid, version, name = state.experiment_id, state.version, experiment.name or ""
     row = encoder.experiment_row(experiment)
-    if image(row) != state.experiment_row:
+    row_changed = image(row) != state.experiment_row
+    if row_changed:
         result: Any = await conn.execute(
             update(EXPERIMENTS)
             .where(EXPERIMENTS.c.id == eid, EXPERIMENTS.c.version == version)
@@ -341,6 +344,15 @@ async def _save_experiment_level(
         if rows:
             await conn.execute(insert(table), rows)
         builder.set_table(key, rows_image)
+    return row_changed
+
+
+def _batches_with_status_quo(experiment: Experiment) -> list[int]:
+    return [
+        i
+        for i, t in experiment.trials.items()
+        if isinstance(t, BatchTrial) and t.status_quo is not None
+    ]
 
 
 def encoder_key(encoder: Encoder) -> Any:
@@ -378,7 +390,7 @@ def _plan_trial(
     trial = experiment.trials[index]
     history = experiment.data_by_trial.get(index)
     # Armed before it is encoded: a change from now on is noted in the journal.
-    builder.set_tracked(index, arm_trial(trial))
+    builder.set_tracked(index, arm_trial(trial, experiment))
     rows = encoder.trial_rows(trial, eid)
     if old is None:
         plan.add_trial_rows(encoder, rows, eid, history or {})
@@ -496,8 +508,9 @@ async def _save_changes(
 ) -> StateBuilder:
     """Write what differs from ``state``; returns what was recorded (nothing if nothing did)."""
     builder = StateBuilder(state)
+    row_changed = False
     if experiment_level:
-        await _save_experiment_level(conn, experiment, encoder, state, builder)
+        row_changed = await _save_experiment_level(conn, experiment, encoder, state, builder)
     plan = SavePlan()
     todo: list[int]
     if trial_indices is None:
@@ -508,6 +521,10 @@ async def _save_changes(
         builder.set_journal(journal, journal.mark(), key)
         if compare is not None:
             todo = compare
+            if row_changed:
+                # The experiment's status quo may have changed: batch trials holding one of
+                # that name are checked against it when encoded (no silent name clash).
+                todo = sorted(set(todo).union(_batches_with_status_quo(experiment)))
         else:
             todo = list(experiment.trials)  # other coroutines may add trials meanwhile
             removed = [i for i in state.order if i not in experiment.trials]
