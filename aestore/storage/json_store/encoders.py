@@ -88,6 +88,7 @@ from aestore.storage.json_store.trial_encoders import (
     generator_run_to_dict,
     runner_to_dict,
     trial_to_dict,
+    trial_tree_to_dict,
 )
 
 __all__ = [
@@ -119,6 +120,7 @@ __all__ = [
     "search_space_to_dict",
     "sum_constraint_to_dict",
     "trial_to_dict",
+    "trial_tree_to_dict",
 ]
 
 
