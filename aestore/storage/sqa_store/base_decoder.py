@@ -7,15 +7,19 @@ constructors, so they hold exactly the attributes a freshly built object holds.
 
 from __future__ import annotations
 
+import gc
+import operator
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from aestore.core.arm import Arm
+from aestore.core.base import Base
 from aestore.core.base_trial import BaseTrial, TrialStatus
 from aestore.core.batch_trial import AbandonedArm, BatchTrial, GeneratorRunStruct
-from aestore.core.data import Data
+from aestore.core.data import DATA_COLUMNS, Data
 from aestore.core.experiment import Experiment
 from aestore.core.generator_run import GeneratorRun
 from aestore.core.metric import Metric
@@ -39,6 +43,7 @@ from aestore.core.parameter_constraint import (
 )
 from aestore.core.runner import Runner
 from aestore.core.search_space import SearchSpace
+from aestore.core.tracking import ATOMIC_TYPES, adopt
 from aestore.core.trial import Trial
 from aestore.core.types import ComparisonOp
 from aestore.exceptions import SQADecodeError
@@ -52,7 +57,43 @@ from aestore.storage.sqa_store.type_registry import TypeRegistry
 # Trials decoded between two young collections while the collector is paused (see gc_pause).
 GC_STEP_TRIALS = 1_000
 
-__all__ = ["Decoder", "StoredRows"]
+
+# From this many trials on, a load moves its objects to the collector's oldest generation a
+# slice at a time (``gc_step``): left young, they would all be walked by one collection of the
+# middle generation (~180 ms at 10,000 trials). Smaller loads use ``young_gc_step``.
+PROMOTE_MIN_TRIALS = 2_000
+
+
+def young_gc_step() -> None:
+    """Collect the youngest generation only (call it inside ``gc_paused``).
+
+    Survivors move to the middle generation, not to the oldest as with ``gc_step``. Rows once
+    decoded, and an experiment loaded and dropped soon (a quick look, a reload on a
+    conflict), are then freed by the next collection of the middle generation, which walks
+    the young objects only, instead of waiting for a full collection, which walks every
+    object of the process (~35 ms here with a 1,000-trial experiment in memory). Promoted,
+    each such load's objects made the next load pay one. A kept experiment is moved on by
+    that same collection: one walk of its objects (a few ms below ``PROMOTE_MIN_TRIALS``).
+
+    Example:
+        >>> from aestore.storage.sqa_store.gc_pause import gc_paused
+        >>> with gc_paused():
+        ...     young_gc_step()
+    """
+    gc.collect(0)
+
+
+def decode_gc_step(num_trials: int) -> Callable[[], None]:
+    """The collection step between slices of decoding an experiment of ``num_trials`` trials.
+
+    Example:
+        >>> decode_gc_step(1_000) is young_gc_step, decode_gc_step(10_000) is gc_step
+        (True, True)
+    """
+    return gc_step if num_trials >= PROMOTE_MIN_TRIALS else young_gc_step
+
+
+__all__ = ["Decoder", "StoredRows", "decode_gc_step", "young_gc_step"]
 
 Row = Mapping[str, Any]
 
@@ -60,6 +101,102 @@ Row = Mapping[str, Any]
 def _num(text: str | None) -> Any:
     """A stored int-or-float (typed Any: the model's signatures say float)."""
     return text_to_number(text)
+
+
+_T = TypeVar("_T", bound=Base)
+_STATUSES = {status.value: status for status in TrialStatus}
+_BLOB_COLUMNS = ("model_kwargs", "bridge_kwargs", "gen_metadata", "model_state_after_gen")
+# The attributes that may hold a dict, list or tuple (the rest hold column values, model
+# objects or enum members, which ``Base.__setattr__`` stores as they are).
+_TRIAL_CONTAINERS = ("run_metadata", "stop_metadata", "properties")
+_BATCH_CONTAINERS = (*_TRIAL_CONTAINERS, "generator_run_structs", "abandoned_arms_metadata")
+_RUN_CONTAINERS = (
+    "arms",
+    "weights",
+    "optimization_config",
+    "search_space",
+    "model_predictions",
+    "best_arm_predictions",
+    *_BLOB_COLUMNS,
+)
+_ARM_CONTAINERS = ("parameters",)
+# A generator run's JSON columns, read in one call.
+_RUN_JSON_COLUMNS = (
+    "optimization_config",
+    "search_space",
+    "model_predictions",
+    "best_arm_predictions",
+    *_BLOB_COLUMNS,
+)
+_RUN_JSON = operator.itemgetter(*_RUN_JSON_COLUMNS)
+_DATA_CONTAINERS = ("columns",)
+
+
+def _build(cls: type[_T], fields: dict[str, Any], containers: tuple[str, ...]) -> _T:
+    """A ``cls`` whose attributes are ``fields`` (the dict itself), made without ``__init__``.
+
+    The values of the attributes named in ``containers`` are stored as ``Base.__setattr__``
+    stores them: a dict, list or tuple as a tracked copy owned by the new object
+    (:func:`~aestore.core.tracking.adopt`), unless the class tracks nothing.
+    """
+    obj = cls.__new__(cls)
+    if cls._ae_track:
+        for name in containers:
+            value = fields[name]
+            if type(value) not in ATOMIC_TYPES:
+                fields[name] = adopt(value, obj)
+    object.__setattr__(obj, "__dict__", fields)  # not ``obj.__dict__ = ``: Base.__setattr__
+    return obj
+
+
+def _arm(parameters: Any, name: str | None) -> Arm:
+    """An arm, as ``Arm(parameters, name)`` makes it."""
+    if type(parameters) is not dict:
+        return Arm(parameters, name)  # not a plain dict: the constructor checks and copies it
+    return _build(Arm, {"parameters": parameters, "_name": name}, _ARM_CONTAINERS)
+
+
+def _time(value: datetime | None, offset: int | None) -> datetime | None:
+    return value if offset is None else join_time(value, offset)
+
+
+def _data_columns(rows: Sequence[Row]) -> dict[str, list[Any]]:
+    """The columns of ``Data`` (see :data:`~aestore.core.data.DATA_COLUMNS`) of data rows."""
+    means = [r["mean"] for r in rows]
+    mean_codes = [r["mean_nonfinite"] for r in rows]
+    sems = [r["sem"] for r in rows]
+    sem_codes = [r["sem_nonfinite"] for r in rows]
+    starts = [r["start_time"] for r in rows]
+    start_offsets = [r["start_time_tz"] for r in rows]
+    ends = [r["end_time"] for r in rows]
+    end_offsets = [r["end_time_tz"] for r in rows]
+    return {
+        "trial_index": [r["trial_index"] for r in rows],
+        "arm_name": [r["arm_name"] for r in rows],
+        "metric_name": [r["metric_name"] for r in rows],
+        "mean": [
+            m if c is None and type(m) is float else join_float(m, c)
+            for m, c in zip(means, mean_codes, strict=True)
+        ],
+        "sem": [
+            s if c is None and type(s) is float else join_float(s, c)
+            for s, c in zip(sems, sem_codes, strict=True)
+        ],
+        "n": [r["n"] for r in rows],
+        "start_time": [
+            t if o is None else join_time(t, o) for t, o in zip(starts, start_offsets, strict=True)
+        ],
+        "end_time": [
+            t if o is None else join_time(t, o) for t, o in zip(ends, end_offsets, strict=True)
+        ],
+    }
+
+
+def _data(columns: dict[str, list[Any]], start: int, end: int) -> Data:
+    """``Data`` of rows ``start:end`` of ``columns``, as ``Data.from_columns`` makes it."""
+    return _build(
+        Data, {"columns": {c: columns[c][start:end] for c in DATA_COLUMNS}}, _DATA_CONTAINERS
+    )
 
 
 @dataclass
@@ -242,31 +379,61 @@ class Decoder:
         return OptimizationConfig(objective, outcome_constraints=constraints), tracking
 
     # --- trials ------------------------------------------------------------------------------
+    #
+    # Trials, generator runs and arms are many: they are built without their constructors
+    # (which would stamp new creation times, re-run checks whose results are stored, and set
+    # every attribute twice), by :func:`_build`, which gives them the attributes their
+    # constructors give, in the same order, each container adopted as ``Base.__setattr__``
+    # adopts it (so the objects take part in change tracking). Trials, generator runs and
+    # arms made by their constructors and by the decoder are checked to hold the same
+    # attributes by ``tests/sqa_store/test_load_objects.py``.
+
+    def _run_type_name(self, value: int | None, name: str, row: Row) -> str | None:
+        if value is None:
+            return None
+        types = self.config.generator_run_types
+        found = types.int_to_name.get(value)
+        if found is not None:
+            return found
+        return types.to_name(value, f"Experiment {name!r}, trial {row['trial_index']}")
 
     def generator_run_from_rows(self, row: Row, arm_rows: Sequence[Row], name: str) -> GeneratorRun:
-        """A generator run from its row and its arms' rows."""
+        """A generator run from its row and its arms' rows.
+
+        Example:
+            >>> # gr = Decoder().generator_run_from_rows(run_row, arm_rows, "my_experiment")
+        """
         loads = self._json.loads
-        gr = GeneratorRun(
-            arms=[Arm(loads(a["parameters"]), name=a["name"]) for a in arm_rows],
-            weights=[_num(a["weight"]) for a in arm_rows],
-            optimization_config=loads(row["optimization_config"]),
-            search_space=loads(row["search_space"]),
-            model_predictions=loads(row["model_predictions"]),
-            best_arm_predictions=loads(row["best_arm_predictions"]),
-            type=self.config.generator_run_types.to_name(
-                row["generator_run_type"], f"Experiment {name!r}, trial {row['trial_index']}"
-            ),
-            fit_time=_num(row["fit_time"]),
-            gen_time=_num(row["gen_time"]),
-            model_key=row["model_key"],
-            model_kwargs=loads(row.get("model_kwargs")),
-            bridge_kwargs=loads(row.get("bridge_kwargs")),
-            gen_metadata=loads(row.get("gen_metadata")),
-            model_state_after_gen=loads(row.get("model_state_after_gen")),
+        arms = [_arm(loads(a["parameters"]), a["name"]) for a in arm_rows]
+        weights = [_num(a["weight"]) for a in arm_rows]
+        try:
+            texts = _RUN_JSON(row)
+        except KeyError:  # a reduced-state row lacks the blobs
+            texts = tuple(row.get(key) for key in _RUN_JSON_COLUMNS)
+        values = [None if text is None else loads(text) for text in texts]
+        fit_time, gen_time = row["fit_time"], row["gen_time"]
+        return _build(
+            GeneratorRun,
+            {
+                "arms": arms,
+                "weights": weights,
+                "optimization_config": values[0],
+                "search_space": values[1],
+                "model_predictions": values[2],
+                "best_arm_predictions": values[3],
+                "_generator_run_type": self._run_type_name(row["generator_run_type"], name, row),
+                "fit_time": None if fit_time is None else text_to_number(fit_time),
+                "gen_time": None if gen_time is None else text_to_number(gen_time),
+                "model_key": row["model_key"],
+                "model_kwargs": values[4],
+                "bridge_kwargs": values[5],
+                "gen_metadata": values[6],
+                "model_state_after_gen": values[7],
+                "time_created": _time(row["time_created"], row["time_created_tz"]),
+                "index": row["position"],
+            },
+            _RUN_CONTAINERS,
         )
-        gr.time_created = join_time(row["time_created"], row["time_created_tz"])  # type: ignore[assignment]
-        gr.index = row["position"]
-        return gr
 
     def trial_from_rows(
         self,
@@ -276,65 +443,72 @@ class Decoder:
         abandoned: Sequence[Row],
         runner: Row | None,
     ) -> BaseTrial:
-        """A trial (added to ``experiment``) from its rows."""
+        """A trial (added to ``experiment``) from its rows.
+
+        Example:
+            >>> # trial = Decoder().trial_from_rows(experiment, trial_row, runs, [], None)
+        """
         name = experiment.name or ""
         index = row["trial_index"]
         loads = self._json.loads
+        status = _STATUSES.get(row["status"])
+        fields: dict[str, Any] = {
+            "_experiment": experiment,
+            "index": index,
+            "trial_type": row["trial_type"],
+            "ttl_seconds": row["ttl_seconds"],
+            "status": TrialStatus(row["status"]) if status is None else status,
+            "run_metadata": loads(row["run_metadata"]),
+            "stop_metadata": loads(row["stop_metadata"]),
+            "properties": loads(row["properties"]),
+            "runner": None if runner is None else self.runner_from_row(runner, name),
+            "time_created": _time(row["time_created"], row["time_created_tz"]),
+            "time_staged": _time(row["time_staged"], row["time_staged_tz"]),
+            "time_run_started": _time(row["time_run_started"], row["time_run_started_tz"]),
+            "time_completed": _time(row["time_completed"], row["time_completed_tz"]),
+            "failed_reason": row["failed_reason"],
+            "abandoned_reason": row["abandoned_reason"],
+        }
         trial: BaseTrial
         if row["is_batch"]:
-            batch = BatchTrial(experiment, index, None, row["trial_type"], row["ttl_seconds"])
+            structs = []
             for gr_row, arm_rows in generator_runs:
                 gr = self.generator_run_from_rows(gr_row, arm_rows, name)
                 experiment._name_and_store_arms(gr.arms, index)
-                multiplier = _num(gr_row["multiplier"])
-                batch.generator_run_structs.append(GeneratorRunStruct(gr, multiplier))
+                structs.append(GeneratorRunStruct(gr, _num(gr_row["multiplier"])))
+            status_quo = None
+            status_quo_weight: Any = 1.0
             if row["status_quo_name"] is not None:
-                sq = Arm(loads(row["status_quo_parameters"]), name=row["status_quo_name"])
-                experiment._name_and_store_arms([sq], index)
-                batch._status_quo = sq
-                batch._status_quo_weight = _num(row["status_quo_weight"])
-            for a in abandoned:
-                batch.abandoned_arms_metadata.append(
-                    AbandonedArm(a["name"], join_time(a["time"], a["time_tz"]), a["reason"])
-                )
-            trial = batch
+                status_quo = _arm(loads(row["status_quo_parameters"]), row["status_quo_name"])
+                experiment._name_and_store_arms([status_quo], index)
+                status_quo_weight = _num(row["status_quo_weight"])
+            fields["generator_run_structs"] = structs
+            fields["abandoned_arms_metadata"] = [
+                AbandonedArm(a["name"], join_time(a["time"], a["time_tz"]), a["reason"])
+                for a in abandoned
+            ]
+            fields["_status_quo"] = status_quo
+            fields["_status_quo_weight"] = status_quo_weight
+            trial = _build(BatchTrial, fields, _BATCH_CONTAINERS)
         else:
-            single = Trial(experiment, index, None, row["trial_type"], row["ttl_seconds"])
+            generator_run = None
             for gr_row, arm_rows in generator_runs:
-                gr = self.generator_run_from_rows(gr_row, arm_rows, name)
-                experiment._name_and_store_arms(gr.arms, index)
-                single.generator_run = gr
-            trial = single
-        trial.status = TrialStatus(row["status"])
-        trial.time_created = join_time(row["time_created"], row["time_created_tz"])  # type: ignore[assignment]
-        trial.time_staged = join_time(row["time_staged"], row["time_staged_tz"])
-        trial.time_run_started = join_time(row["time_run_started"], row["time_run_started_tz"])
-        trial.time_completed = join_time(row["time_completed"], row["time_completed_tz"])
-        trial.failed_reason = row["failed_reason"]
-        trial.abandoned_reason = row["abandoned_reason"]
-        trial.run_metadata = loads(row["run_metadata"])
-        trial.stop_metadata = loads(row["stop_metadata"])
-        trial.properties = loads(row["properties"])
-        if runner is not None:
-            trial.runner = self.runner_from_row(runner, name)
+                generator_run = self.generator_run_from_rows(gr_row, arm_rows, name)
+                experiment._name_and_store_arms(generator_run.arms, index)
+            fields["generator_run"] = generator_run
+            trial = _build(Trial, fields, _TRIAL_CONTAINERS)
         experiment.trials[index] = trial
         return trial
 
     @staticmethod
     def data_from_rows(rows: Sequence[Row]) -> Data:
-        """The data attached at one time stamp, from its rows (ordered by ``row_index``)."""
-        return Data.from_columns(
-            {
-                "trial_index": [r["trial_index"] for r in rows],
-                "arm_name": [r["arm_name"] for r in rows],
-                "metric_name": [r["metric_name"] for r in rows],
-                "mean": [join_float(r["mean"], r["mean_nonfinite"]) for r in rows],
-                "sem": [join_float(r["sem"], r["sem_nonfinite"]) for r in rows],
-                "n": [r["n"] for r in rows],
-                "start_time": [join_time(r["start_time"], r["start_time_tz"]) for r in rows],
-                "end_time": [join_time(r["end_time"], r["end_time_tz"]) for r in rows],
-            }
-        )
+        """The data attached at one time stamp, from its rows (ordered by ``row_index``).
+
+        Example:
+            >>> Decoder.data_from_rows([]).num_rows
+            0
+        """
+        return _data(_data_columns(rows), 0, len(rows))
 
     # --- the whole experiment ----------------------------------------------------------------
 
@@ -378,9 +552,10 @@ class Decoder:
         abandoned_by_trial: dict[int, list[Row]] = defaultdict(list)
         for a in rows.abandoned_arms:
             abandoned_by_trial[a["trial_index"]].append(a)
+        step = decode_gc_step(len(rows.trials))
         for number, t in enumerate(rows.trials, start=1):
             if number % GC_STEP_TRIALS == 0:
-                gc_step()
+                step()
             index = t["trial_index"]
             self.trial_from_rows(
                 experiment,
@@ -389,9 +564,23 @@ class Decoder:
                 abandoned_by_trial.get(index, []),
                 runners.get(index),
             )
-        chunks: dict[tuple[int, int], list[Row]] = {}
-        for d in rows.data:
-            chunks.setdefault((d["trial_index"], d["attach_stamp"]), []).append(d)
-        for (trial_index, stamp), chunk in chunks.items():
-            experiment.data_by_trial.setdefault(trial_index, {})[stamp] = self.data_from_rows(chunk)
+        data_by_trial = experiment.data_by_trial
+        data = rows.data
+        columns = _data_columns(data)
+        trial_indices, stamps = columns["trial_index"], [d["attach_stamp"] for d in data]
+        start, size = 0, len(data)
+        while start < size:  # an attachment's rows are adjacent (key order)
+            trial_index, stamp = trial_indices[start], stamps[start]
+            end = start + 1
+            while end < size and trial_indices[end] == trial_index and stamps[end] == stamp:
+                end += 1
+            chunk = _data(columns, start, end)
+            by_stamp = data_by_trial.setdefault(trial_index, {})
+            earlier = by_stamp.get(stamp)
+            if earlier is None:
+                by_stamp[stamp] = chunk
+            else:  # rows not in key order: join the attachment's parts
+                for column, values in chunk.columns.items():
+                    earlier.columns[column].extend(values)
+            start = end
         return experiment

@@ -119,8 +119,25 @@ def join_time(value: datetime | None, offset: int | None) -> datetime | None:
     """
     if value is None or offset is None:
         return value
-    tz = UTC if offset == 0 else timezone(timedelta(seconds=offset))
-    return (value + timedelta(seconds=offset)).replace(tzinfo=tz)
+    shift = _SHIFTS.get(offset)
+    if shift is None:
+        shift = _shift(offset)
+    value += shift[0]  # (which also clears ``fold``, even for a zero shift)
+    # ``combine`` rather than ``value.replace(tzinfo=...)``: the same datetime in a quarter
+    # of the time (a load makes one per time stamp).
+    return datetime.combine(value, value.time(), shift[1])
+
+
+# UTC offset in seconds -> (its timedelta, its timezone), for join_time.
+_SHIFTS: dict[int, tuple[timedelta, timezone]] = {0: (timedelta(0), UTC)}
+
+
+def _shift(offset: int) -> tuple[timedelta, timezone]:
+    delta = timedelta(seconds=offset)
+    shift = (delta, timezone(delta))
+    if len(_SHIFTS) < 4096:  # offsets in use are few; don't grow without bound
+        _SHIFTS[offset] = shift
+    return shift
 
 
 class JSONColumns:

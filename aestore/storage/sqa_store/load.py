@@ -15,7 +15,10 @@ explicit ``BEGIN`` on SQLite (whose Python driver sends none before a ``SELECT``
 
 The garbage collector is paused (:mod:`~aestore.storage.sqa_store.gc_pause`) only while rows
 are turned into Python objects and decoded, a slice at a time, never while a load waits on
-the database: the pause is process-wide.
+the database: the pause is process-wide. Between slices, rows and the objects of loads below
+``PROMOTE_MIN_TRIALS`` trials stay out of the oldest generation
+(:func:`~aestore.storage.sqa_store.base_decoder.young_gc_step`), so that a dropped load is
+freed without a full collection.
 """
 
 from __future__ import annotations
@@ -29,10 +32,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aestore.core.experiment import Experiment
 from aestore.exceptions import ExperimentNotFoundError
-from aestore.storage.sqa_store.base_decoder import Decoder, StoredRows
+from aestore.storage.sqa_store.base_decoder import (
+    Decoder,
+    StoredRows,
+    decode_gc_step,
+    young_gc_step,
+)
 from aestore.storage.sqa_store.db import database_key, session_scope
 from aestore.storage.sqa_store.encoder import Encoder
-from aestore.storage.sqa_store.gc_pause import gc_paused, gc_step
+from aestore.storage.sqa_store.gc_pause import gc_paused
 from aestore.storage.sqa_store.retry import run_with_retries
 from aestore.storage.sqa_store.save import experiment_level_rows
 from aestore.storage.sqa_store.save_plan import (
@@ -100,10 +108,11 @@ async def _all(session: AsyncSession, table: Table, eid: int, columns: Any = Non
     parts = result.partitions(ROW_SLICE)
     while True:
         # The rows are fetched: making their Python objects is CPU work, paused per slice.
+        # Rows die once decoded: kept out of the oldest generation (see young_gc_step).
         with gc_paused():
             part = next(parts, ())
             rows.extend(part)
-            gc_step()
+            young_gc_step()
         if len(part) < ROW_SLICE:
             return rows
         await asyncio.sleep(0)
@@ -194,9 +203,10 @@ def _stored_state(experiment: Experiment, rows: StoredRows, encoder: Encoder) ->
     """What is stored, as bookkeeping: a re-save of the loaded experiment writes nothing."""
     eid = rows.experiment["id"]
     entries = {}
+    step = decode_gc_step(len(rows.trials))
     for number, row in enumerate(rows.trials, start=1):
         if number % 1_000 == 0:
-            gc_step()
+            step()
         index = row["trial_index"]
         entries[index] = TrialEntry.of(
             experiment.trials[index], row, row["version"], experiment.data_by_trial.get(index)
@@ -220,7 +230,7 @@ def _free_rows(rows: StoredRows, step: int = 500) -> None:
         if isinstance(value, list):
             while value:
                 del value[-step:]
-                gc_step()
+                young_gc_step()
 
 
 async def load_experiment_with_decoder(
