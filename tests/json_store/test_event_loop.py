@@ -108,10 +108,15 @@ async def test_encoding_runs_off_the_loop_only_for_big_experiments(
     off_loop: bool,
 ) -> None:
     experiment = big_experiment if num_trials == BIG else make_experiment(num_trials)
-    encode = ThreadRecorder(save_module.experiment_to_document)
-    monkeypatch.setattr(save_module, "experiment_to_document", encode)
+    # A small experiment is encoded whole, a big one in pieces as the file is written.
+    whole = ThreadRecorder(save_module.experiment_to_document)
+    pieces = ThreadRecorder(save_module.experiment_document_parts)
+    monkeypatch.setattr(save_module, "experiment_to_document", whole)
+    monkeypatch.setattr(save_module, "experiment_document_parts", pieces)
     await save_experiment(experiment, tmp_path / "e.json")
-    assert (encode.threads[0] != threading.get_ident()) == off_loop
+    threads = whole.threads + pieces.threads
+    assert len(threads) == 1 and (threads[0] != threading.get_ident()) == off_loop
+    assert (tmp_path / "e.json").read_bytes() == experiment_to_document(experiment)
 
 
 @pytest.mark.parametrize(("num_trials", "off_loop"), SIZES)
@@ -136,18 +141,19 @@ async def test_decoding_runs_off_the_loop_only_for_big_files(
 
 
 class SlowEncoder:
-    """The real encoder, held at its start until the test lets it go."""
+    """The real encoder (of a big experiment: in pieces, in the I/O thread as the file is
+    written), held at its start until the test lets it go."""
 
     def __init__(self) -> None:
         self.started = threading.Event()
         self.go = threading.Event()
         self.finished = threading.Event()
 
-    def __call__(self, *args: Any) -> bytes:
+    def __call__(self, *args: Any) -> list[bytes]:
         self.started.set()
         self.go.wait(timeout=30)
         try:
-            return experiment_to_document(*args)
+            return [experiment_to_document(*args)]
         finally:
             self.finished.set()
 
@@ -156,7 +162,7 @@ async def cancel_while_encoding(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[SlowEncoder, BaseException | None]:
     encoder = SlowEncoder()
-    monkeypatch.setattr(save_module, "experiment_to_document", encoder)
+    monkeypatch.setattr(save_module, "experiment_document_parts", encoder)
     monkeypatch.setattr(save_module, "OFFLOAD_MIN_SIZE", 0)
     task = asyncio.create_task(save_experiment(make_experiment(num_trials=5, name="new"), path))
     await asyncio.to_thread(encoder.started.wait, 30)

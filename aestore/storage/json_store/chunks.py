@@ -20,15 +20,17 @@ layout is not this one (hand-edited, pretty-printed, older) is parsed whole.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 
-__all__ = ["CHUNK_TRIALS", "join_chunked", "parse_chunked"]
+__all__ = ["CHUNK_TRIALS", "PIECE_TRIALS", "chunked_parts", "join_chunked", "parse_chunked"]
 
 # Trials per chunk: ~0.5 MB of JSON, a few ms to parse.
 CHUNK_TRIALS = 500
+# Trials encoded per piece when the document is written as it is encoded: ~0.1 MB.
+PIECE_TRIALS = 100
 
 _OPEN = b'"trials":['
 
@@ -46,14 +48,44 @@ def join_chunked(
         >>> doc.count(b"\\n"), orjson.loads(doc) == {"trials": list(range(1200)), "n": 1}
         (4, True)
     """
+    return b"".join(chunked_parts(fields, dumps, trials_key))
+
+
+def chunked_parts(
+    fields: dict[str, Any], dumps: Callable[[Any], bytes], trials_key: str = "trials"
+) -> Iterator[bytes | memoryview]:
+    """:func:`join_chunked`'s document in pieces, each made when it is asked for.
+
+    The trials are encoded :data:`PIECE_TRIALS` at a time, so a writer can write (and the
+    disk start storing) the first pieces while the next are being encoded, and the whole
+    document never sits in memory twice. ``b"".join`` of the pieces is the document.
+
+    Example:
+        >>> parts = list(chunked_parts({"trials": list(range(250)), "n": 1}, orjson.dumps))
+        >>> len(parts), b"".join(parts) == join_chunked({"trials": list(range(250)), "n": 1},
+        ...                                             orjson.dumps)
+        (9, True)
+    """
     trials = fields[trials_key]
     token = secrets.token_hex(16)  # a placeholder no value of the document can spell
     outer = dumps({**fields, trials_key: token})
     head, found, tail = outer.partition(b'"' + token.encode() + b'"')
     if not found or not head.endswith(b'"' + trials_key.encode() + b'":'):
-        return dumps(fields)
-    parts = [dumps(trials[i : i + CHUNK_TRIALS])[1:-1] for i in range(0, len(trials), CHUNK_TRIALS)]
-    return b"".join((head, b"[\n", b",\n".join(parts), b"\n]", tail))
+        yield dumps(fields)
+        return
+    yield head
+    # A list's compact JSON is its items' joined by commas: pieces of a chunk joined by b","
+    # are the chunk's own bytes. memoryviews drop each piece's brackets without a copy.
+    count = len(trials)
+    for chunk in range(0, count, CHUNK_TRIALS):
+        yield b"[\n" if chunk == 0 else b",\n"
+        end = min(chunk + CHUNK_TRIALS, count)
+        for start in range(chunk, end, PIECE_TRIALS):
+            if start != chunk:
+                yield b","
+            yield memoryview(dumps(trials[start : min(start + PIECE_TRIALS, end)]))[1:-1]
+    yield b"[\n\n]" if count == 0 else b"\n]"
+    yield tail
 
 
 def parse_chunked(data: bytes | bytearray | memoryview | str) -> Any:

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -32,7 +32,7 @@ import orjson
 from aestore._gc import gc_paused
 from aestore.core import Arm, Experiment, GeneratorRun, Trial
 from aestore.exceptions import JSONEncodeError
-from aestore.storage.json_store.chunks import CHUNK_TRIALS, join_chunked
+from aestore.storage.json_store.chunks import CHUNK_TRIALS, chunked_parts
 from aestore.storage.json_store.encoders import (
     CLEAN_ENCODERS,
     arm_to_dict,
@@ -57,7 +57,7 @@ from aestore.storage.json_store.registry import (
     Encoder,
 )
 
-__all__ = ["dumps", "experiment_to_document", "object_to_json"]
+__all__ = ["dumps", "experiment_document_parts", "experiment_to_document", "object_to_json"]
 
 # Dataclasses (GeneratorRunStruct) must reach ``default`` instead of being written natively.
 # No OPT_SERIALIZE_NUMPY: numpy scalars reach ``default`` too and become plain numbers, as in
@@ -113,6 +113,27 @@ def experiment_to_document(
         >>> experiment_to_document(make_empty_experiment())[:48]
         b'{"__type":"Experiment","format_version":1,"name"'
     """
+    return b"".join(experiment_document_parts(experiment, encoder_registry, class_encoder_registry))
+
+
+def experiment_document_parts(
+    experiment: Experiment,
+    encoder_registry: Mapping[type, Encoder] = ENCODER_REGISTRY,
+    class_encoder_registry: Mapping[type, ClassEncoder] = CLASS_ENCODER_REGISTRY,
+) -> Iterator[bytes | memoryview]:
+    """:func:`experiment_to_document` in pieces, each encoded when it is asked for.
+
+    A big experiment's trials come ~100 at a time (see :func:`.chunks.chunked_parts`), so a
+    save writes the first pieces while the rest are encoded; a small one is one piece.
+    Raises JSONEncodeError (with the path inside the document) when a piece can't be encoded.
+
+    Example:
+        >>> from aestore.samples import make_experiment
+        >>> experiment = make_experiment(600)
+        >>> parts = list(experiment_document_parts(experiment))
+        >>> len(parts) > 1, b"".join(parts) == experiment_to_document(experiment)
+        (True, True)
+    """
     if not isinstance(experiment, Experiment):
         raise JSONEncodeError(
             f"experiment_to_document needs an Experiment, got {type(experiment).__name__}.",
@@ -125,17 +146,26 @@ def experiment_to_document(
             fields = _checked_object_dict(encode, experiment, [])
             if "format_version" not in fields:
                 fields = {TYPE_KEY: fields[TYPE_KEY], "format_version": FORMAT_VERSION, **fields}
-            return dumps(Tagged(fields), encoder_registry, class_encoder_registry)
-        if encode is experiment_to_dict and len(experiment.trials) > CHUNK_TRIALS:
-            default = _make_default(encoder_registry, class_encoder_registry)
+            yield dumps(Tagged(fields), encoder_registry, class_encoder_registry)
+            return
+        if encode is not experiment_to_dict or len(experiment.trials) <= CHUNK_TRIALS:
+            yield dumps(experiment, encoder_registry, class_encoder_registry)
+            return
+        default = _make_default(encoder_registry, class_encoder_registry)
+        parts = chunked_parts(
+            experiment_to_dict(experiment),
+            lambda value: orjson.dumps(value, default=default, option=_OPTIONS),
+        )
+        while True:
             try:
-                return join_chunked(
-                    experiment_to_dict(experiment),
-                    lambda value: orjson.dumps(value, default=default, option=_OPTIONS),
-                )
-            except Exception:  # encoded again below, which raises with the path inside
-                pass
-        return dumps(experiment, encoder_registry, class_encoder_registry)
+                part = next(parts)
+            except StopIteration:
+                return
+            except Exception as err:
+                # Encode again in one piece to find where it failed; it raises with the path.
+                dumps(experiment, encoder_registry, class_encoder_registry)
+                raise JSONEncodeError(f"orjson cannot encode the experiment: {err}") from err
+            yield part
 
 
 def object_to_json(

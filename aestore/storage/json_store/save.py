@@ -11,13 +11,14 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 
 from aestore.core.experiment import Experiment
 from aestore.exceptions import JSONEncodeError, describe
 from aestore.storage.json_store import files
-from aestore.storage.json_store.encoder import experiment_to_document
+from aestore.storage.json_store.encoder import experiment_document_parts, experiment_to_document
 from aestore.storage.json_store.registry import (
     CLASS_ENCODER_REGISTRY,
     ENCODER_REGISTRY,
@@ -27,8 +28,9 @@ from aestore.storage.json_store.registry import (
 
 __all__ = ["OFFLOAD_MIN_SIZE", "save_experiment"]
 
-# Experiments with at least this many trials + arms are encoded in the I/O thread pool; smaller
-# ones inline, where encoding (well under a millisecond) is cheaper than the hop to a thread.
+# Experiments with at least this many trials + arms are encoded in the I/O thread pool, as the
+# file is written; smaller ones inline, where encoding (well under a millisecond) is cheaper
+# than the hop to a thread.
 OFFLOAD_MIN_SIZE = 200
 
 
@@ -78,11 +80,14 @@ async def save_experiment(
     # Encode inside the lock: the last save called is the last written, and it writes the
     # experiment's state at that time, not at the time an earlier save began.
     async with files.path_lock(path):
+        document: files.Document
         if _encodes_off_loop(experiment):
-            # run_blocking waits for a cancelled encode to stop before re-raising, so nothing
-            # touches the experiment after this returns and no write follows a cancel.
-            document = await files.run_blocking(
-                experiment_to_document, experiment, encoder_registry, class_encoder_registry
+            # Encoded in the I/O thread as it is written (the disk stores the first pieces
+            # while the next are encoded). write_atomic waits for a cancelled write to stop
+            # and removes its temp file, so nothing touches the experiment after this returns
+            # and the old file stays.
+            document = functools.partial(
+                experiment_document_parts, experiment, encoder_registry, class_encoder_registry
             )
         else:
             document = experiment_to_document(experiment, encoder_registry, class_encoder_registry)
