@@ -175,7 +175,12 @@ class Base:
     _ae_armed: ClassVar[bool] = False  # set on the instance when armed
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if self._ae_track and type(value) not in ATOMIC_TYPES and name not in self._eq_exclude:
+        if (
+            self._ae_track
+            and type(value) not in ATOMIC_TYPES
+            and name not in self._eq_exclude
+            and name[:2] != "__"  # ``obj.__dict__ = fields`` (decoders) is not an attribute
+        ):
             value = adopt(value, self)
         object.__setattr__(self, name, value)
         if self._ae_armed and not name.startswith("_ae_"):

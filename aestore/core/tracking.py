@@ -20,6 +20,12 @@ costs ~30 µs a trial; instead the model reports changes as they happen:
 Copies (``copy``, ``deepcopy``, ``pickle``) carry no tracking state: containers come back as
 plain dicts and lists, objects unarmed.
 
+What is seen: attribute assignment and deletion on model objects, and the methods of the
+tracked containers. Writes that go around them are not seen once a trial is stored (and are
+lost by the next saves): ``obj.__dict__[name] = ...``, ``object.__setattr__(obj, ...)``,
+``dict.__setitem__(tracked, ...)``. Change model objects from the event loop's thread (as
+with any asyncio state): a save takes the journal's changes and its next mark in one step.
+
 Example:
     >>> d = adopt({"a": {"b": [1]}}, None)
     >>> type(d["a"]).__name__, type(d["a"]["b"]).__name__, d == {"a": {"b": [1]}}
@@ -276,6 +282,10 @@ def _link(child: Any, owner: Any) -> None:
     key = id(owner)
     found = owners.get(key)
     if found is None or found() is not owner:
+        if len(owners) >= 64 and len(owners) & (len(owners) - 1) == 0:
+            # Owners that are gone (their experiments discarded): pruned now and then.
+            for dead in [k for k, ref in owners.items() if ref() is None]:
+                del owners[dead]
         owners[key] = weakref.ref(owner)
 
 

@@ -36,3 +36,29 @@ def test_a_shared_runner_still_reports_to_the_live_experiment() -> None:
     start = journal_of(live).mark()
     runner.endpoint = "https://new.example"  # type: ignore[attr-defined]
     assert journal_of(live).since(start) == {0, 1}
+
+
+def test_dead_owners_are_pruned_from_a_long_lived_shared_object() -> None:
+    runner = Runner()
+    for seed in range(40):
+        experiment = make_experiment(5, seed=seed)
+        for trial in experiment.trials.values():
+            trial.runner = runner
+            arm_trial(trial)
+    del experiment, trial
+    gc.collect()
+    owners = runner.__dict__["_ae_owners"]
+    live = [ref for ref in owners.values() if ref() is not None]
+    # 200 trials held the runner and all are gone: dead entries were pruned along the way.
+    assert len(live) == 0
+    assert len(owners) <= 128
+
+
+def test_assigning_an_instance_dict_does_not_wrap_it() -> None:
+    # Decoders build objects with ``obj.__dict__ = fields``: that must stay the instance dict.
+    from aestore.core.arm import Arm
+
+    arm = Arm.__new__(Arm)
+    arm.__dict__ = {"parameters": {"x": 1.0}, "_name": "0_0"}
+    assert type(arm.__dict__) is dict
+    assert arm.name == "0_0"
