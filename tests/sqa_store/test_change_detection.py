@@ -249,6 +249,21 @@ async def test_reduced_state_copy_saved_repeatedly_keeps_stored_blobs(store: str
     assert full.trials[2].run_metadata == {"note": "later"}
 
 
+async def test_reduced_state_copy_setting_one_blob_keeps_the_other_stored_blobs(
+    store: str,
+) -> None:
+    experiment = make_batch_experiment()
+    await save_experiment(experiment)
+    loaded = await load_experiment(experiment.name or "", reduced_state=True)
+    run = _batch(loaded).generator_runs[0]
+    assert run.model_kwargs is None  # not loaded
+    run.gen_metadata = {"note": "set after a reduced load"}
+    await save_experiment(loaded)
+    full = _batch(await load_experiment(experiment.name or "")).generator_runs[0]
+    assert full.gen_metadata == {"note": "set after a reduced load"}
+    assert full.model_kwargs == {"acquisition": "qEI", "num_restarts": 10}
+
+
 async def test_save_after_unknown_commit_keeps_trials_other_writers_added(store: str) -> None:
     await save_experiment(make_experiment(3, name="shared"))
     worker_a = await load_experiment("shared")

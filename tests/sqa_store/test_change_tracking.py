@@ -667,13 +667,6 @@ async def test_a_status_quo_change_apart_from_a_batch_trial_s_is_refused_by_ever
     await load_experiment("status_quo_experiment")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (not tracking): save._without_unloaded_blobs takes a generator run whose four "
-    "blob columns (model_kwargs, bridge_kwargs, gen_metadata, model_state_after_gen) are all "
-    "None for one loaded with reduced_state=True and keeps the stored blobs, so clearing the "
-    "last non-None blob of a fully loaded/saved run is never stored",
-)
 async def test_clearing_a_generator_run_s_only_blob_is_stored(store: str) -> None:
     experiment = make_experiment(3)  # gen_metadata is each run's only non-None blob
     await save_experiment(experiment)

@@ -93,6 +93,10 @@ def decode_gc_step(num_trials: int) -> Callable[[], None]:
     return gc_step if num_trials >= PROMOTE_MIN_TRIALS else young_gc_step
 
 
+# Set on a generator run loaded with ``reduced_state=True`` without its blobs (an ``_ae_``
+# name: no part of equality, dropped from copies).
+BLOBS_UNLOADED = "_ae_blobs_unloaded"
+
 __all__ = ["Decoder", "StoredRows", "decode_gc_step", "young_gc_step"]
 
 Row = Mapping[str, Any]
@@ -406,13 +410,15 @@ class Decoder:
         loads = self._json.loads
         arms = [_arm(loads(a["parameters"]), a["name"]) for a in arm_rows]
         weights = [_num(a["weight"]) for a in arm_rows]
+        unloaded = False
         try:
             texts = _RUN_JSON(row)
         except KeyError:  # a reduced-state row lacks the blobs
             texts = tuple(row.get(key) for key in _RUN_JSON_COLUMNS)
+            unloaded = True
         values = [None if text is None else loads(text) for text in texts]
         fit_time, gen_time = row["fit_time"], row["gen_time"]
-        return _build(
+        gr = _build(
             GeneratorRun,
             {
                 "arms": arms,
@@ -434,6 +440,10 @@ class Decoder:
             },
             _RUN_CONTAINERS,
         )
+        if unloaded:
+            # Its None blobs mean "not loaded", not "cleared": saves leave them as stored.
+            gr.__dict__[BLOBS_UNLOADED] = True
+        return gr
 
     def trial_from_rows(
         self,

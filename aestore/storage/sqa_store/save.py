@@ -80,8 +80,9 @@ from aestore.exceptions import (
     ExperimentExistsError,
     SQAEncodeError,
 )
+from aestore.storage.sqa_store.base_decoder import BLOBS_UNLOADED
 from aestore.storage.sqa_store.db import connection_scope, database_key
-from aestore.storage.sqa_store.encoder import Encoder, Row, TrialRows
+from aestore.storage.sqa_store.encoder import Encoder, Row, TrialRows, generator_runs_of
 from aestore.storage.sqa_store.gc_pause import gc_paused, gc_step
 from aestore.storage.sqa_store.group_commit import trial_batcher
 from aestore.storage.sqa_store.retry import get_retry_policy, is_transient, retries_exhausted
@@ -403,7 +404,7 @@ def _plan_trial(
     children = _children(rows)
     # Not only on the first save after a load: a copy loaded with reduced_state=True never has
     # its blobs, so on every save its all-None blobs mean "as stored", never "set to NULL".
-    stored = _without_unloaded_blobs(stored, children)
+    stored = _without_unloaded_blobs(stored, children, trial)
     if row_image != old.row or children != stored or old.trial is not trial:
         version = old.version
         if row_image != old.row or children != stored:
@@ -423,18 +424,22 @@ def _plan_trial(
 _BLOBS = [RUN_KEYS.index(k) for k in REDUCED_STATE_COLUMNS]
 
 
-def _without_unloaded_blobs(stored: Children, live: Children) -> Children:
-    """``stored`` where a run's large blobs are all None in ``live`` but not in ``stored``:
-    those runs were loaded with ``reduced_state=True`` (blobs left out), so their blobs
-    count as unchanged (and the run's UPDATE, if any, leaves them as stored)."""
+def _without_unloaded_blobs(stored: Children, live: Children, trial: BaseTrial) -> Children:
+    """``stored`` where a run was loaded with ``reduced_state=True`` (marked by the decoder)
+    and a large blob of it is still None: not loaded, so it counts as unchanged (and the
+    run's UPDATE, if any, leaves it as stored). Other runs' None blobs are real values: a
+    blob cleared to None is stored as NULL."""
     runs = list(stored[0])
+    objects = [gr for gr, _ in generator_runs_of(trial)]
     for position, (run, arms) in enumerate(runs[: len(live[0])]):
+        if position >= len(objects) or not objects[position].__dict__.get(BLOBS_UNLOADED):
+            continue
         live_run = live[0][position][0]
-        if all(live_run[k] is None for k in _BLOBS) and any(run[k] is not None for k in _BLOBS):
-            patched = list(run)
-            for k in _BLOBS:
+        patched = list(run)
+        for k in _BLOBS:
+            if live_run[k] is None:
                 patched[k] = None
-            runs[position] = (tuple(patched), arms)
+        runs[position] = (tuple(patched), arms)
     return (tuple(runs), *stored[1:])
 
 
