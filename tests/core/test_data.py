@@ -344,9 +344,7 @@ def test_attached_data_is_a_copy_the_caller_cannot_change() -> None:
 
     experiment = make_experiment(num_trials=1)
     name = experiment.trials[0].arms[0].name
-    data = Data(
-        [{"trial_index": 0, "arm_name": name, "metric_name": "m", "mean": 1.0, "sem": 0.1}]
-    )
+    data = Data([{"trial_index": 0, "arm_name": name, "metric_name": "m", "mean": 1.0, "sem": 0.1}])
     experiment.attach_data(data)
     data.columns["mean"][0] = 99.0
     assert experiment.lookup_data([0]).to_records()[0]["mean"] == 1.0
