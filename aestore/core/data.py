@@ -58,6 +58,9 @@ class Data(Base):
 
     # Attached data is copied on attach and never changed in place: not tracked.
     _ae_track: ClassVar[bool] = False
+    # Nothing to adopt or report: plain attribute sets (Base's would only cost time).
+    __setattr__ = object.__setattr__  # type: ignore[assignment]
+    __delattr__ = object.__delattr__
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("num_rows", "trial_indices")
 

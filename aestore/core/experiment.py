@@ -41,6 +41,9 @@ class Experiment(Base):
     # Experiment-level state is compared whole on every save: no change tracking here (its
     # trials report their changes to its journal, see ``aestore.core.tracking``).
     _ae_track: ClassVar[bool] = False
+    # Nothing to adopt or report: plain attribute sets (Base's would only cost time).
+    __setattr__ = object.__setattr__  # type: ignore[assignment]
+    __delattr__ = object.__delattr__
 
     def __init__(
         self,

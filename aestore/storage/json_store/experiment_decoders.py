@@ -88,7 +88,7 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
         index = trial.index
         if index in by_index:
             raise DecodeFailure(f"a second trial with index {index}", "trials", position)
-        trial._experiment = experiment
+        trial.__dict__["_experiment"] = experiment  # a back reference: nothing to track
         by_index[index] = trial
         try:
             if type(trial) is Trial:

@@ -55,7 +55,7 @@ _T = TypeVar("_T")
 def _from_state(cls: type[_T], fields: dict[str, Any]) -> _T:
     """A ``cls`` whose state is ``fields`` (the dict itself, not a copy), without ``__init__``."""
     obj = cls.__new__(cls)
-    obj.__dict__ = fields
+    object.__setattr__(obj, "__dict__", fields)  # (no Base.__setattr__: nothing to track yet)
     return obj
 
 
@@ -196,8 +196,11 @@ def arm_from_json(d: dict[str, Any], ctx: DecodeContext) -> Arm:
     """An arm; its parameters are whatever was stored (numbers stay int or float)."""
     name = str_or_none(d["name"], "name")
     arm = Arm.__new__(Arm)
-    arm.parameters = dict_field(d, "parameters", ctx)
-    arm._name = name
+    # The instance dict as ``Arm.__init__`` lays it out (plain containers: a decoded arm is
+    # untracked until it is assigned anew, see ``aestore.core.tracking``).
+    object.__setattr__(
+        arm, "__dict__", {"parameters": dict_field(d, "parameters", ctx), "_name": name}
+    )
     return arm
 
 
