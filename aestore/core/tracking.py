@@ -49,6 +49,7 @@ __all__ = [
     "TrackedList",
     "adopt",
     "arm_trial",
+    "is_plain",
     "journal_of",
     "note_change",
     "touch",
@@ -84,11 +85,12 @@ class TrackedDict(dict[Any, Any]):
         True
     """
 
-    __slots__ = ("_ae_owner",)
+    __slots__ = ("_ae_owner", "_ae_plain")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ae_owner: Any = None
+        self._ae_plain = False  # see ``is_plain``
 
     def __reduce__(self) -> Any:  # copies and pickles are plain dicts
         return (dict, (dict(self),))
@@ -97,6 +99,7 @@ class TrackedDict(dict[Any, Any]):
         return dict(self)
 
     def _changed(self) -> None:
+        self._ae_plain = False
         owner = self._ae_owner
         if owner is not None and owner.__dict__.get(ARMED):
             touch(owner)
@@ -147,11 +150,12 @@ class TrackedList(list[Any]):
         True
     """
 
-    __slots__ = ("_ae_owner",)
+    __slots__ = ("_ae_owner", "_ae_plain")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._ae_owner: Any = None
+        self._ae_plain = False  # see ``is_plain``
 
     def __reduce__(self) -> Any:  # copies and pickles are plain lists
         return (list, (list(self),))
@@ -160,6 +164,7 @@ class TrackedList(list[Any]):
         return list(self)
 
     def _changed(self) -> None:
+        self._ae_plain = False
         owner = self._ae_owner
         if owner is not None and owner.__dict__.get(ARMED):
             touch(owner)
@@ -222,22 +227,54 @@ class TrackedList(list[Any]):
         self._changed()
 
 
+# Values JSON writes exactly as they are (floats: when finite).
+_PLAIN_VALUES = frozenset({str, int, bool, type(None)})
+PLAIN_MARK_KEY = "__type"  # a dict with this key is escaped when written (a type tag)
+
+
 def _new_dict(value: dict[Any, Any], owner: Any) -> TrackedDict:
     out = TrackedDict(value)
     out._ae_owner = owner
+    plain = PLAIN_MARK_KEY not in value
     for key, item in value.items():
-        if type(item) not in ATOMIC_TYPES:
+        t = type(item)
+        if t not in ATOMIC_TYPES:
             dict.__setitem__(out, key, adopt(item, owner))
+            plain = False
+        elif plain and (
+            type(key) is not str or (t not in _PLAIN_VALUES and (t is not float or item - item))
+        ):
+            plain = False  # (``item - item`` is 0.0 for finite floats only)
+    out._ae_plain = plain
     return out
 
 
 def _new_list(value: list[Any], owner: Any) -> TrackedList:
     out = TrackedList(value)
     out._ae_owner = owner
+    plain = True
     for position, item in enumerate(value):
-        if type(item) not in ATOMIC_TYPES:
+        t = type(item)
+        if t not in ATOMIC_TYPES:
             list.__setitem__(out, position, adopt(item, owner))
+            plain = False
+        elif plain and t not in _PLAIN_VALUES and (t is not float or item - item):
+            plain = False
+    out._ae_plain = plain
     return out
+
+
+def is_plain(container: TrackedDict | TrackedList) -> bool:
+    """Whether a tracked container is known to hold only values JSON writes as they are
+    (str keys, no ``"__type"`` key; str, int, bool, None, finite floats): found when it was
+    made or by an earlier check (the JSON encoder's), forgotten on any change through its
+    methods.
+
+    Example:
+        >>> is_plain(adopt({"x": 1.5}, None)), is_plain(adopt({"x": float("nan")}, None))
+        (True, False)
+    """
+    return container._ae_plain
 
 
 def adopt(value: Any, owner: Any) -> Any:

@@ -184,8 +184,17 @@ def to_json_safe(value: Any) -> Any:
         {'__type': 'tuple', 'items': [1, {'__type': 'dict', 'items': [[2, 'b']]}]}
     """
     t = type(value)
-    # The model's tracked containers (``aestore.core.tracking``) are dicts and lists.
-    if t is dict or t is TrackedDict:
+    # The model's tracked containers (``aestore.core.tracking``) are dicts and lists; one
+    # known to be plain (checked when made or by an earlier save, unchanged since) is
+    # returned at once.
+    if t is TrackedDict or t is TrackedList:
+        if value._ae_plain:
+            return value
+        safe = _to_json_safe_plain(value, t is TrackedDict)
+        if safe is value:
+            value._ae_plain = True
+        return safe
+    if t is dict:
         if TYPE_KEY in value:
             return _escaped_dict(value)
         for key, item in value.items():
@@ -202,7 +211,7 @@ def to_json_safe(value: Any) -> Any:
         return value
     if t is float:
         return value if value - value == 0.0 else nonfinite_tag(value)
-    if t is list or t is TrackedList:
+    if t is list:
         for item in value:
             ti = type(item)
             if ti is float:
@@ -214,6 +223,33 @@ def to_json_safe(value: Any) -> Any:
     if t is tuple:
         return Tagged({TYPE_KEY: TUPLE_TAG, "items": [to_json_safe(v) for v in value]})
     return _safe_other(value)
+
+
+def _to_json_safe_plain(value: Any, is_dict: bool) -> Any:
+    """:func:`to_json_safe` of a tracked container as if it were a plain dict or list."""
+    return (
+        to_json_safe(dict(value) if is_dict else list(value))
+        if not _plain(value, is_dict)
+        else value
+    )
+
+
+def _plain(value: Any, is_dict: bool) -> bool:
+    if is_dict:
+        if TYPE_KEY in value:
+            return False
+        for key, item in value.items():
+            ti = type(item)
+            if type(key) is not str or (
+                ti not in _PLAIN_ATOMS and (ti is not float or item - item != 0.0)
+            ):
+                return False
+        return True
+    for item in value:
+        ti = type(item)
+        if ti not in _PLAIN_ATOMS and (ti is not float or item - item != 0.0):
+            return False
+    return True
 
 
 def _safe_dict(value: dict[Any, Any]) -> dict[Any, Any]:

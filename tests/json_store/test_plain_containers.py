@@ -1,0 +1,55 @@
+"""The JSON encoder skips re-checking tracked containers known to be plain; every change
+through their methods makes it check again, so nothing is written lossily."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from aestore.core.tracking import adopt, is_plain
+from aestore.samples import make_experiment
+from aestore.storage.json_store.format import to_json_safe
+from aestore.storage.json_store.load import load_experiment
+from aestore.storage.json_store.save import save_experiment
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.__setitem__("bad", math.nan),
+        lambda d: d.update(bad=math.inf),
+        lambda d: d.setdefault("bad", (1, 2)),
+        lambda d: d.__ior__({1: "int key"}),
+        lambda d: d.__setitem__("__type", "looks like a tag"),
+    ],
+    ids=["nan", "inf", "tuple", "int_key", "type_key"],
+)
+def test_a_change_through_the_methods_makes_a_plain_dict_checked_again(mutate: object) -> None:
+    d = adopt({"x": 1.5, "y": "a"}, None)
+    assert is_plain(d) and to_json_safe(d) is d
+    mutate(d)  # type: ignore[operator]
+    assert not is_plain(d)
+    assert to_json_safe(d) is not d  # replaced by a tagged/escaped copy
+
+
+def test_a_plain_list_that_gets_a_nan_is_checked_again() -> None:
+    values = adopt([1.0, 2.0], None)
+    assert is_plain(values)
+    values.append(math.nan)
+    assert not is_plain(values)
+    assert to_json_safe(values) != [1.0, 2.0, math.nan]  # the NaN is tagged
+
+
+async def test_nan_put_into_saved_metadata_round_trips(tmp_path: Path) -> None:
+    experiment = make_experiment(3)
+    path = tmp_path / "e.json"
+    await save_experiment(experiment, path)  # the encoder marks the containers plain
+    experiment.trials[1].run_metadata["loss"] = math.nan
+    experiment.trials[2].arm.parameters["x1"] = math.inf
+    await save_experiment(experiment, path)
+    loaded = await load_experiment(path)
+    assert math.isnan(loaded.trials[1].run_metadata["loss"])
+    assert loaded.trials[2].arm.parameters["x1"] == math.inf
+    assert loaded == experiment
