@@ -11,8 +11,10 @@ parameters, 2 metrics with data), each timed as the median of several repeats:
   loaded with ``json.loads`` and ``object_from_json``.
 
 Timings keep the interpreter's default GC settings (``timeit`` would switch GC off, which
-flatters code that allocates many objects); a ``gc.collect()`` before each timed operation
-gives each the same starting point, and the operations are interleaved run after run. A last
+flatters code that allocates many objects); a ``gc.collect()`` and an ``os.sync()`` (the
+naive save leaves unsynced data that the next fsync would pay for) before each timed
+operation give each the same starting point, and the operations are interleaved run after
+run. A last
 line times a whole ``asyncio.run(save_experiment(...))`` of a 1-trial experiment against a
 synchronous write + fsync + replace of the same bytes.
 
@@ -159,6 +161,9 @@ def bench_size(num_trials: int, repeats: int, folder: str) -> dict[str, Any]:
                 # Same GC state for every operation: otherwise one operation's garbage and
                 # the collector's bookkeeping decide when the next one pays a full collection.
                 gc.collect()
+                # Same disk state too: the naive save leaves a dirty file behind, and the
+                # next fsync (of whichever operation comes next) would pay for writing it.
+                os.sync()
                 start = time.perf_counter()
                 outcome = operation()
                 if asyncio.iscoroutine(outcome):
