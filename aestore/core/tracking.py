@@ -77,7 +77,21 @@ def _plain_subclass(t: type) -> bool:
     return not hasattr(t, "__dictoffset__") or t.__dictoffset__ == 0
 
 
-class TrackedDict(dict[Any, Any]):
+class _Tracked:
+    """What a tracked container does after each change through its methods."""
+
+    __slots__ = ()
+    _ae_owner: Any
+    _ae_plain: bool
+
+    def _changed(self) -> None:
+        self._ae_plain = False  # type: ignore[misc]  # (the subclasses hold the slots)
+        owner = self._ae_owner
+        if owner is not None and owner.__dict__.get(ARMED):
+            touch(owner)
+
+
+class TrackedDict(_Tracked, dict[Any, Any]):
     """A dict that tells its owner (a model object) when it changes.
 
     Example:
@@ -97,12 +111,6 @@ class TrackedDict(dict[Any, Any]):
 
     def __copy__(self) -> dict[Any, Any]:
         return dict(self)
-
-    def _changed(self) -> None:
-        self._ae_plain = False
-        owner = self._ae_owner
-        if owner is not None and owner.__dict__.get(ARMED):
-            touch(owner)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         super().__setitem__(key, adopt(value, self._ae_owner))
@@ -142,7 +150,7 @@ class TrackedDict(dict[Any, Any]):
         self._changed()
 
 
-class TrackedList(list[Any]):
+class TrackedList(_Tracked, list[Any]):
     """A list that tells its owner (a model object) when it changes.
 
     Example:
@@ -162,12 +170,6 @@ class TrackedList(list[Any]):
 
     def __copy__(self) -> list[Any]:
         return list(self)
-
-    def _changed(self) -> None:
-        self._ae_plain = False
-        owner = self._ae_owner
-        if owner is not None and owner.__dict__.get(ARMED):
-            touch(owner)
 
     def _adopt_all(self, values: Iterable[Any]) -> list[Any]:
         owner = self._ae_owner
