@@ -18,7 +18,7 @@ from aestore.core.metric import Metric
 from aestore.core.optimization_config import OptimizationConfig
 from aestore.core.runner import Runner
 from aestore.core.search_space import SearchSpace
-from aestore.core.tracking import note_change
+from aestore.core.tracking import TrialsDict, note_change
 from aestore.core.trial import Trial
 from aestore.exceptions import DuplicateNameError, ModelError, UnknownTrialError
 
@@ -69,7 +69,8 @@ class Experiment(Base):
         self._experiment_type = _type_name(experiment_type)
         self.properties: dict[str, Any] = dict(properties or {})
         self.time_created: datetime = datetime.now(UTC)
-        self.trials: dict[int, BaseTrial] = {}
+        # A dict that notes every trial put in or taken out (see ``aestore.core.tracking``).
+        self.trials: dict[int, BaseTrial] = TrialsDict(self)
         self._next_index_hint: tuple[int, int] | None = None  # (len(trials), next index)
         # Data attached per trial: {trial_index: {attach timestamp (µs since epoch): Data}}.
         self.data_by_trial: dict[int, dict[int, Data]] = {}

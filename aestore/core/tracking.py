@@ -47,6 +47,7 @@ __all__ = [
     "Journal",
     "TrackedDict",
     "TrackedList",
+    "TrialsDict",
     "adopt",
     "arm_trial",
     "is_plain",
@@ -227,6 +228,72 @@ class TrackedList(_Tracked, list[Any]):
     def reverse(self) -> None:
         super().reverse()
         self._changed()
+
+
+class TrialsDict(dict[int, Any]):
+    """``experiment.trials``: a dict that notes every trial index put in, replaced or removed
+    in the experiment's journal, so a save needs no scan of all trials to find those.
+
+    Example:
+        >>> from aestore.samples import make_experiment
+        >>> exp = make_experiment(2)
+        >>> start = journal_of(exp).mark()
+        >>> del exp.trials[1]
+        >>> type(exp.trials).__name__, journal_of(exp).since(start)
+        ('TrialsDict', {1})
+    """
+
+    __slots__ = ("_ae_experiment",)
+
+    def __init__(self, experiment: Any, *args: Any) -> None:
+        super().__init__(*args)
+        self._ae_experiment = experiment
+
+    def __reduce__(self) -> Any:  # copies and pickles are plain dicts
+        return (dict, (dict(self),))
+
+    def __copy__(self) -> dict[int, Any]:
+        return dict(self)
+
+    def _noted(self, *indices: Any) -> None:
+        for index in indices:
+            note_change(self._ae_experiment, index)
+
+    def __setitem__(self, index: int, trial: Any) -> None:
+        super().__setitem__(index, trial)
+        self._noted(index)
+
+    def __delitem__(self, index: int) -> None:
+        super().__delitem__(index)
+        self._noted(index)
+
+    def __ior__(self, other: Any) -> TrialsDict:  # type: ignore[misc,override]
+        self.update(other)
+        return self
+
+    def pop(self, index: int, *default: Any) -> Any:
+        trial = super().pop(index, *default)
+        self._noted(index)
+        return trial
+
+    def popitem(self) -> tuple[int, Any]:
+        item = super().popitem()
+        self._noted(item[0])
+        return item
+
+    def clear(self) -> None:
+        indices = list(self)
+        super().clear()
+        self._noted(*indices)
+
+    def setdefault(self, index: int, trial: Any = None) -> Any:
+        if index not in self:
+            self[index] = trial
+        return self[index]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for index, trial in dict(*args, **kwargs).items():
+            self[index] = trial
 
 
 # Values JSON writes exactly as they are (floats: when finite).

@@ -26,6 +26,7 @@ from aestore.core.tracking import (
     Journal,
     TrackedDict,
     TrackedList,
+    TrialsDict,
     adopt,
     arm,
     arm_trial,
@@ -138,7 +139,7 @@ def test_experiment_and_data_keep_plain_containers() -> None:
     experiment = make_experiment(2)
     experiment.properties = {"a": {"b": [1]}}
     assert type(experiment.properties) is dict and type(experiment.properties["a"]) is dict
-    assert type(experiment.trials) is dict and type(experiment.data_by_trial) is dict
+    assert type(experiment.trials) is TrialsDict and type(experiment.data_by_trial) is dict
     data = Data([{"trial_index": 0, "arm_name": "0_0", "metric_name": "m", "mean": 1.0, "sem": 0}])
     assert type(data.columns) is dict and type(data.columns["mean"]) is list
 

@@ -419,7 +419,8 @@ async def test_a_trial_replaced_by_hand_is_stored_and_then_tracked(
     experiment = make_experiment(6)
     await save_experiment(experiment)
     experiment.trials[2] = _replacement(experiment, 2)
-    assert await _save_counting(experiment, encoded) == list(range(6))
+    # ``experiment.trials`` notes the replacement: only that trial is compared.
+    assert await _save_counting(experiment, encoded) == [2]
     assert await _stored(experiment) == experiment
     # The new object was armed by that save: its later changes take the fast path.
     experiment.trials[2].mark_running()
@@ -434,10 +435,24 @@ async def test_a_trial_replaced_by_a_deep_copy_is_stored(store: str, encoded: li
     assert replacement.experiment is experiment
     replacement.run_metadata["copied"] = 1
     experiment.trials[1] = replacement
-    assert await _save_counting(experiment, encoded) == [0, 1, 2, 3]
+    assert await _save_counting(experiment, encoded) == [1]
     assert await _stored(experiment) == experiment
     replacement.run_metadata["copied"] = 2
     assert 1 in await _save_counting(experiment, encoded)
+    assert await _stored(experiment) == experiment
+
+
+async def test_with_trials_in_a_plain_dict_a_replaced_trial_is_found_by_a_scan(
+    store: str, encoded: list[int]
+) -> None:
+    experiment = make_experiment(5)
+    experiment.trials = dict(experiment.trials)  # no longer notes what is put in
+    await save_experiment(experiment)
+    experiment.trials[3] = _replacement(experiment, 3)
+    assert await _save_counting(experiment, encoded) == list(range(5))
+    assert await _stored(experiment) == experiment
+    experiment.trials[3].mark_running()  # armed by that save: noted by the trial itself
+    assert await _save_counting(experiment, encoded) == [3]
     assert await _stored(experiment) == experiment
 
 

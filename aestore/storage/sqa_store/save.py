@@ -132,6 +132,8 @@ __all__ = [
 
 # Trials encoded between two turns of the event loop (~5 ms of work).
 ENCODE_SLICE = 200
+# Trials encoded before the young generations are collected (see ``gc_step``).
+GC_STEP_MIN = 50
 # The generator-run columns that ``load_experiment(reduced_state=True)`` leaves out (all
 # runs but the last get None).
 REDUCED_STATE_COLUMNS = ("model_kwargs", "bridge_kwargs", "gen_metadata", "model_state_after_gen")
@@ -543,11 +545,13 @@ async def _save_changes(
         if start:
             await asyncio.sleep(0)  # every trial is encoded: let the loop run between slices
         with gc_paused():  # CPU only: never across an await
-            for index in todo[start : start + ENCODE_SLICE]:
+            chunk = todo[start : start + ENCODE_SLICE]
+            for index in chunk:
                 position = builder.state.positions.get(index)
                 old = None if position is None else builder.state.entries[position]
                 _plan_trial(plan, builder, encoder, experiment, index, old)
-            gc_step()
+            if len(chunk) >= GC_STEP_MIN:
+                gc_step()  # (a few trials allocate too little to be worth a collection)
     if not plan.empty:
         await execute_plan(conn, plan, state.experiment_id, experiment.name or "")
     return builder

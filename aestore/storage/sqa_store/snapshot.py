@@ -43,7 +43,7 @@ from typing import Any
 from aestore.core.base_trial import BaseTrial
 from aestore.core.data import Data
 from aestore.core.experiment import Experiment
-from aestore.core.tracking import JOURNAL, Journal
+from aestore.core.tracking import JOURNAL, Journal, TrialsDict
 from aestore.storage.sqa_store.sqa_classes import (
     SQAAbandonedArm,
     SQAArm,
@@ -200,6 +200,13 @@ class ExperimentState:
         changed = journal.since(self.journal_position)
         if changed is None:
             return None
+        trials = experiment.trials
+        if type(trials) is TrialsDict and trials._ae_experiment is experiment:
+            # Every trial put in, replaced or removed is in the journal: no scan needed.
+            if any(i not in trials and i in self.positions for i in changed):
+                return None  # a stored trial was removed: the full path deletes it
+            changed.update(self.untracked)
+            return sorted(i for i in changed if i in trials)
         k = len(self.order)
         keys = list(experiment.trials)
         if keys[:k] != self.order or not all(
@@ -208,7 +215,6 @@ class ExperimentState:
             return None
         changed.update(keys[k:])
         changed.update(self.untracked)
-        trials = experiment.trials
         return sorted(i for i in changed if i in trials)
 
     def changed_positions(self, experiment: Experiment) -> list[int] | None:
