@@ -89,7 +89,8 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
         if index in by_index:
             raise DecodeFailure(f"a second trial with index {index}", "trials", position)
         trial.__dict__["_experiment"] = experiment  # a back reference: nothing to track
-        by_index[index] = trial
+        # A new experiment being decoded: nothing has read its journal yet, no need to note.
+        dict.__setitem__(by_index, index, trial)
         try:
             if type(trial) is Trial:
                 if trial.generator_run is not None:

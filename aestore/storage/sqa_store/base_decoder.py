@@ -507,7 +507,8 @@ class Decoder:
                 experiment._name_and_store_arms(generator_run.arms, index)
             fields["generator_run"] = generator_run
             trial = _build(Trial, fields, _TRIAL_CONTAINERS)
-        experiment.trials[index] = trial
+        # A new experiment being decoded: nothing has read its journal yet, no need to note.
+        dict.__setitem__(experiment.trials, index, trial)
         return trial
 
     @staticmethod
