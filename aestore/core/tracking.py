@@ -296,52 +296,48 @@ class TrialsDict(dict[int, Any]):
             self[index] = trial
 
 
-# Values JSON writes exactly as they are (floats: when finite).
-_PLAIN_VALUES = frozenset({str, int, bool, type(None)})
-PLAIN_MARK_KEY = "__type"  # a dict with this key is escaped when written (a type tag)
-
-
 def _new_dict(value: dict[Any, Any], owner: Any) -> TrackedDict:
-    out = TrackedDict(value)
+    # (no ``__init__`` call: this runs for every container of every object built or loaded)
+    out = _new_tracked_dict(TrackedDict)
+    _dict_update(out, value)
     out._ae_owner = owner
-    plain = PLAIN_MARK_KEY not in value
+    out._ae_plain = False  # unknown: the JSON encoder finds out (once) when it writes it
     for key, item in value.items():
-        t = type(item)
-        if t not in ATOMIC_TYPES:
-            dict.__setitem__(out, key, adopt(item, owner))
-            plain = False
-        elif plain and (
-            type(key) is not str or (t not in _PLAIN_VALUES and (t is not float or item - item))
-        ):
-            plain = False  # (``item - item`` is 0.0 for finite floats only)
-    out._ae_plain = plain
+        if type(item) not in ATOMIC_TYPES:
+            _dict_set(out, key, adopt(item, owner))
     return out
 
 
 def _new_list(value: list[Any], owner: Any) -> TrackedList:
-    out = TrackedList(value)
+    out = _new_tracked_list(TrackedList)
+    _list_extend(out, value)
     out._ae_owner = owner
-    plain = True
+    out._ae_plain = False
     for position, item in enumerate(value):
-        t = type(item)
-        if t not in ATOMIC_TYPES:
-            list.__setitem__(out, position, adopt(item, owner))
-            plain = False
-        elif plain and t not in _PLAIN_VALUES and (t is not float or item - item):
-            plain = False
-    out._ae_plain = plain
+        if type(item) not in ATOMIC_TYPES:
+            _list_set(out, position, adopt(item, owner))
     return out
+
+
+_new_tracked_dict = dict.__new__
+_new_tracked_list = list.__new__
+_dict_update = dict.update
+_dict_set = dict.__setitem__
+_list_extend = list.extend
+_list_set = list.__setitem__
 
 
 def is_plain(container: TrackedDict | TrackedList) -> bool:
     """Whether a tracked container is known to hold only values JSON writes as they are
-    (str keys, no ``"__type"`` key; str, int, bool, None, finite floats): found when it was
-    made or by an earlier check (the JSON encoder's), forgotten on any change through its
-    methods.
+    (str keys, no ``"__type"`` key; str, int, bool, None, finite floats): found by the JSON
+    encoder's check when it last wrote it, forgotten on any change through its methods.
 
     Example:
-        >>> is_plain(adopt({"x": 1.5}, None)), is_plain(adopt({"x": float("nan")}, None))
-        (True, False)
+        >>> from aestore.storage.json_store.format import to_json_safe
+        >>> d = adopt({"x": 1.5}, None)
+        >>> before = is_plain(d); _ = to_json_safe(d)
+        >>> before, is_plain(d)
+        (False, True)
     """
     return container._ae_plain
 

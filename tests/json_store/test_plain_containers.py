@@ -1,5 +1,6 @@
-"""The JSON encoder skips re-checking tracked containers known to be plain; every change
-through their methods makes it check again, so nothing is written lossily."""
+"""The JSON encoder checks a tracked container once and skips the check while it stays
+unchanged; every change through its methods makes it check again, so nothing is written
+lossily."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from aestore.storage.json_store.save import save_experiment
 )
 def test_a_change_through_the_methods_makes_a_plain_dict_checked_again(mutate: object) -> None:
     d = adopt({"x": 1.5, "y": "a"}, None)
-    assert is_plain(d) and to_json_safe(d) is d
+    assert not is_plain(d)  # unknown until the encoder checks it
+    assert to_json_safe(d) is d and is_plain(d)
     mutate(d)  # type: ignore[operator]
     assert not is_plain(d)
     assert to_json_safe(d) is not d  # replaced by a tagged/escaped copy
@@ -36,7 +38,7 @@ def test_a_change_through_the_methods_makes_a_plain_dict_checked_again(mutate: o
 
 def test_a_plain_list_that_gets_a_nan_is_checked_again() -> None:
     values = adopt([1.0, 2.0], None)
-    assert is_plain(values)
+    assert to_json_safe(values) is values and is_plain(values)
     values.append(math.nan)
     assert not is_plain(values)
     assert to_json_safe(values) != [1.0, 2.0, math.nan]  # the NaN is tagged
@@ -53,3 +55,10 @@ async def test_nan_put_into_saved_metadata_round_trips(tmp_path: Path) -> None:
     assert math.isnan(loaded.trials[1].run_metadata["loss"])
     assert loaded.trials[2].arm.parameters["x1"] == math.inf
     assert loaded == experiment
+
+
+def test_a_container_that_is_not_plain_is_never_marked_plain() -> None:
+    for value in ({"x": math.nan}, {1: "a"}, {"__type": "x"}, [math.inf], {"x": (1,)}):
+        container = adopt(value, None)
+        assert to_json_safe(container) is not container
+        assert not is_plain(container)
