@@ -94,9 +94,18 @@ def images(rows: list[dict[str, Any]]) -> tuple[tuple[Any, ...], ...]:
     return tuple(tuple(r.values()) for r in rows)
 
 
+_TRIAL_VALUES = operator.itemgetter(*TRIAL_KEYS)
+
+
 def trial_image(row: Any) -> tuple[Any, ...]:
-    """A trial row's compared values, from an encoded dict or a row read back."""
-    return tuple(row[k] for k in TRIAL_KEYS)
+    """A trial row's compared values, from an encoded dict or a row read back.
+
+    Example:
+        >>> trial_image(dict.fromkeys(TRIAL_KEYS, 0)) == (0,) * len(TRIAL_KEYS)
+        True
+    """
+    values: tuple[Any, ...] = _TRIAL_VALUES(row)
+    return values
 
 
 def children_image(
