@@ -543,7 +543,7 @@ async def _save_changes(
     await _fill_children(conn, state, todo)
     for start in range(0, len(todo), ENCODE_SLICE):
         if start:
-            await asyncio.sleep(0)  # every trial is encoded: let the loop run between slices
+            await asyncio.sleep(0)  # many trials to encode: let the loop run between slices
         with gc_paused():  # CPU only: never across an await
             chunk = todo[start : start + ENCODE_SLICE]
             for index in chunk:

@@ -230,8 +230,8 @@ class ExperimentState:
         """Positions of stored trials replaced by another object or with other data attached;
         None if trials were removed or reordered.
 
-        Only a check that the bookkeeping covers the live objects: a save encodes every trial
-        whatever this says (in-place changes are found by comparing row images).
+        Only a check that the bookkeeping covers the live objects (saves decide what to
+        compare with :meth:`trials_to_compare`).
 
         Example:
             >>> # state.changed_positions(experiment) == []  # the same objects and data
