@@ -17,6 +17,11 @@ costs ~30 µs a trial; instead the model reports changes as they happen:
   compares that trial on every save, as before. Tracking only ever shortens the list of
   trials the store compares; it never decides alone that a trial is unchanged.
 
+- ``experiment.trials`` is a :class:`TrialsDict`: trials put in, replaced or removed are noted
+  too, so the store finds what changed without scanning every trial.
+- Tracked containers also remember when the JSON encoder found them *plain* (nothing that
+  needs tagging): it then skips the check until they change (:func:`is_plain`).
+
 Copies (``copy``, ``deepcopy``, ``pickle``) carry no tracking state: containers come back as
 plain dicts and lists, objects unarmed.
 
