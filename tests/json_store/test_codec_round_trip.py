@@ -19,6 +19,7 @@ from aestore.core import (
     Objective,
     OptimizationConfig,
 )
+from aestore.exceptions import JSONDecodeError
 from aestore.samples import make_batch_experiment, make_experiment, make_nonfinite_experiment
 from aestore.storage.json_store.decoder import experiment_from_document, object_from_json
 from aestore.storage.json_store.encoder import dumps, experiment_to_document, object_to_json
@@ -124,6 +125,29 @@ def test_loaded_arms_by_name_hold_the_trial_arm_objects(registry: JSONRegistry) 
     for trial in loaded.trials.values():
         arm = trial.arms[0]
         assert loaded.arms_by_name[arm.name or ""] is arm
+
+
+def _second_trial_arm_renamed(parameters_of_first: bool) -> bytes:
+    """A 2-trial document whose second trial's arm takes the first one's name."""
+    document = orjson.loads(experiment_to_document(make_experiment(2)))
+    first, second = (trial["generator_run"]["arms"][0] for trial in document["trials"])
+    second["name"] = first["name"]
+    if parameters_of_first:
+        second["parameters"] = first["parameters"]
+    return orjson.dumps(document)
+
+
+def test_two_trials_sharing_an_arm_name_and_parameters_load_as_one_known_arm() -> None:
+    loaded = experiment_from_document(_second_trial_arm_renamed(parameters_of_first=True))
+    first, second = (trial.arms[0] for trial in loaded.trials.values())
+    assert (first.name == second.name, list(loaded.arms_by_name)) == (True, [first.name])
+    assert loaded.arms_by_name[first.name or ""] is first
+
+
+def test_two_trials_sharing_an_arm_name_with_other_parameters_is_a_decode_error() -> None:
+    with pytest.raises(JSONDecodeError, match="already used by an arm") as caught:
+        experiment_from_document(_second_trial_arm_renamed(parameters_of_first=False))
+    assert caught.value.path == "trials.1"
 
 
 def test_arm_known_by_name_but_held_by_no_trial_round_trips(registry: JSONRegistry) -> None:

@@ -79,6 +79,7 @@ def experiment_from_json(d: dict[str, Any], ctx: DecodeContext) -> Experiment:
 
 def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -> None:
     store_arms = experiment._name_and_store_arms
+    arms_by_name = experiment.arms_by_name
     by_index = experiment.trials
     value = ctx.value
     for position, raw in enumerate(trials):
@@ -93,8 +94,23 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
         dict.__setitem__(by_index, index, trial)
         try:
             if type(trial) is Trial:
-                if trial.generator_run is not None:
-                    store_arms(trial.generator_run.arms, index)
+                run = trial.generator_run
+                if run is None:
+                    continue
+                arms = run.arms
+                # The common case, a single named arm seen for the first time (and no
+                # signature index to keep up to date yet), costs one dict store; any other
+                # goes through the model's own bookkeeping.
+                if (
+                    len(arms) == 1
+                    and type(arm := arms[0]) is Arm
+                    and (name := arm._name) is not None
+                    and name not in arms_by_name
+                    and experiment._arms_by_signature is None
+                ):
+                    arms_by_name[name] = arm
+                else:
+                    store_arms(arms, index)
             else:
                 for generator_run in trial.generator_runs:
                     store_arms(generator_run.arms, index)
