@@ -299,3 +299,20 @@ def describe(obj: Any) -> str:
     """
     cls = obj if isinstance(obj, type) else type(obj)
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def data_without_trial_message(experiment_name: str | None, indices: list[int]) -> str:
+    """Why an experiment holding data of removed trials is not saved, and what to do.
+
+    Example:
+        >>> print(data_without_trial_message("exp", [3]))
+        Experiment 'exp' has data attached for trial 3, which is not in experiment.trials; nothing was saved. Remove the data with the trial (del experiment.data_by_trial[3]) or put the trial back.
+    """  # noqa: E501
+    which = ", ".join(map(str, indices[:5])) + (", ..." if len(indices) > 5 else "")
+    trials = "trial" if len(indices) == 1 else "trials"
+    return (
+        f"Experiment {experiment_name!r} has data attached for {trials} {which}, which "
+        f"{'is' if len(indices) == 1 else 'are'} not in experiment.trials; nothing was saved. "
+        f"Remove the data with the trial (del experiment.data_by_trial[{indices[0]}]) or put "
+        "the trial back."
+    )

@@ -20,9 +20,10 @@ step "Install aestore with the dev extra"
 step "ruff check"
 "$python" -m ruff check aestore tests benchmarks
 
-step "ruff format --check (warning only)"
+step "ruff format --check"
 if ! "$python" -m ruff format --check aestore tests benchmarks; then
-    echo "WARNING: the files above are not ruff-formatted (run: ruff format aestore tests benchmarks)"
+    echo "ERROR: the files above are not ruff-formatted (run: ruff format aestore tests benchmarks)" >&2
+    exit 1
 fi
 
 step "mypy aestore"

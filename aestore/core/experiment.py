@@ -303,6 +303,24 @@ class Experiment(Base):
         stamp = max(history)
         return history[stamp], stamp
 
+    def data_without_trial(self) -> list[int]:
+        """Indices in ``data_by_trial`` that ``trials`` does not have (sorted; usually none).
+
+        Data of a trial removed from ``trials`` by hand: the stores refuse to save it (a
+        file or rows holding it could not be loaded), so remove it with the trial.
+
+        Example:
+            >>> from aestore.samples import make_experiment
+            >>> exp = make_experiment(3)
+            >>> del exp.trials[1]
+            >>> exp.data_without_trial()
+            [1]
+        """
+        data_by_trial = self.data_by_trial
+        if data_by_trial.keys() <= self.trials.keys():
+            return []
+        return sorted(data_by_trial.keys() - self.trials.keys())
+
     # --- equality ----------------------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:

@@ -153,6 +153,26 @@ async def test_unencodable_experiment_keeps_the_previous_file_and_leaves_no_junk
     assert (path.read_bytes() == before, junk_files(path.parent, {path.name})) == (True, [])
 
 
+@pytest.mark.parametrize("num_trials", [3, 400], ids=["encoded-inline", "encoded-off-loop"])
+async def test_data_of_a_removed_trial_is_refused_and_the_file_kept(
+    saved: tuple[Path, bytes], num_trials: int
+) -> None:
+    # Such a document could not be loaded ("no trial with index 1"): don't write it.
+    path, before = saved
+    experiment = make_experiment(num_trials=num_trials)
+    del experiment.trials[1]
+    with pytest.raises(JSONEncodeError, match=r"data attached for trial 1\b") as caught:
+        await save_experiment(experiment, path)
+    assert (caught.value.path, path.read_bytes(), junk_files(path.parent, {path.name})) == (
+        "data_by_trial",
+        before,
+        [],
+    )
+    del experiment.data_by_trial[1]  # removed with its trial: saved and loaded back
+    await save_experiment(experiment, path)
+    assert await load_experiment(path) == experiment
+
+
 async def test_disk_full_raises_store_io_error_with_errno_and_file(
     saved: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:

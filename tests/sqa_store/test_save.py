@@ -9,7 +9,11 @@ import pytest
 from sqlalchemy import event
 
 from aestore.core import Arm, Data, GeneratorRun
-from aestore.exceptions import ConcurrentModificationError, ExperimentExistsError
+from aestore.exceptions import (
+    ConcurrentModificationError,
+    ExperimentExistsError,
+    SQAEncodeError,
+)
 from aestore.samples import make_experiment
 from aestore.storage.sqa_store import db
 from aestore.storage.sqa_store.delete import delete_experiment
@@ -172,6 +176,17 @@ async def test_removed_trial_is_deleted(store: str) -> None:
     del experiment.data_by_trial[2]
     await save_experiment(experiment)
     assert sorted((await load_experiment(experiment.name or "")).trials) == [0, 1]
+
+
+async def test_data_of_a_removed_trial_is_refused_and_nothing_stored(store: str) -> None:
+    experiment = make_experiment(num_trials=3)
+    await save_experiment(experiment)
+    stored = await load_experiment(experiment.name or "")
+    del experiment.trials[2]
+    experiment.trials[1].update_run_metadata({"changed": True})  # not stored either
+    with pytest.raises(SQAEncodeError, match=r"data attached for trial 2\b.*nothing was saved"):
+        await save_experiment(experiment)
+    assert await load_experiment(experiment.name or "") == stored
 
 
 async def test_new_batch_generator_run_and_abandoned_arm_are_stored(store: str) -> None:

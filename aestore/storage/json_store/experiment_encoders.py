@@ -12,6 +12,7 @@ from typing import Any
 
 from aestore.core import Arm, Data, Experiment, Trial
 from aestore.core.data import DATA_COLUMNS
+from aestore.exceptions import JSONEncodeError, data_without_trial_message
 from aestore.storage.json_store.format import (
     FORMAT_VERSION,
     safe_column,
@@ -34,7 +35,15 @@ def experiment_to_dict(experiment: Experiment) -> dict[str, Any]:
         >>> d = experiment_to_dict(make_empty_experiment())
         >>> d["__type"], d["format_version"], d["trials"]
         ('Experiment', 1, [])
+
+    Raises JSONEncodeError when ``data_by_trial`` holds data of a trial that ``trials`` lacks
+    (the document could not be loaded).
     """
+    orphans = experiment.data_without_trial()
+    if orphans:
+        raise JSONEncodeError(
+            data_without_trial_message(experiment.name, orphans), path="data_by_trial"
+        )
     return {
         "__type": "Experiment",
         "format_version": FORMAT_VERSION,

@@ -79,6 +79,7 @@ from aestore.exceptions import (
     ConcurrentModificationError,
     ExperimentExistsError,
     SQAEncodeError,
+    data_without_trial_message,
 )
 from aestore.storage.sqa_store.base_decoder import BLOBS_UNLOADED
 from aestore.storage.sqa_store.db import connection_scope, database_key
@@ -626,6 +627,9 @@ async def _save(
     trial_indices: Sequence[int] | None = None,
 ) -> None:
     """Save in one transaction, run again after transient errors (see ``retry``)."""
+    # A whole save would store the experiment without that data: refuse, as the JSON store does.
+    if trial_indices is None and (orphans := experiment.data_without_trial()):
+        raise SQAEncodeError(data_without_trial_message(experiment.name, orphans))
     key = database_key()
     indices = None if trial_indices is None else sorted(set(trial_indices))
     policy = get_retry_policy()
