@@ -17,12 +17,7 @@ from aestore.core.tracking import TrackedDict, TrackedList
 from aestore.exceptions import JSONEncodeError
 from aestore.samples import make_batch_experiment, make_experiment
 from aestore.storage.json_store import files
-from aestore.storage.json_store.chunks import (
-    CHUNK_TRIALS,
-    PIECE_TRIALS,
-    WHOLE_MAX_TRIALS,
-    chunked_parts,
-)
+from aestore.storage.json_store.chunks import CHUNK_TRIALS, PIECE_TRIALS, chunked_parts
 from aestore.storage.json_store.encoder import (
     dumps,
     experiment_document_parts,
@@ -40,8 +35,7 @@ from aestore.storage.json_store.registry import DEFAULT_REGISTRY
 from aestore.storage.json_store.save import save_experiment
 from tests.json_store.conftest import junk_files
 
-# Chunked (over WHOLE_MAX_TRIALS), the last chunk cut into pieces.
-BIG = WHOLE_MAX_TRIALS + 2 * PIECE_TRIALS + 3
+BIG = CHUNK_TRIALS + 2 * PIECE_TRIALS + 3  # two chunks, the second cut into pieces
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +100,7 @@ def test_free_form_values_that_need_tags_are_tagged_in_tracked_containers() -> N
 
 def test_batch_trials_mixed_with_single_arm_trials_match_the_reference() -> None:
     experiment = make_batch_experiment()
-    for _ in range(WHOLE_MAX_TRIALS + 1):
+    for _ in range(CHUNK_TRIALS + 1):
         experiment.new_trial()
     assert experiment_to_document(experiment).replace(b"\n", b"") == reference(experiment)
 

@@ -9,8 +9,6 @@ closing ``]``::
     {trial 500},...
     ],"data_by_trial":...}
 
-Documents with at most :data:`WHOLE_MAX_TRIALS` trials are one line.
-
 Newlines are insignificant whitespace, so any JSON reader reads the file as before. Compact
 orjson output never holds a raw newline byte (one inside a string is written ``\\n``), so the
 newlines mark the chunks exactly, and a reader can parse the document one chunk at a time:
@@ -27,19 +25,8 @@ from typing import Any
 
 import orjson
 
-__all__ = [
-    "CHUNK_TRIALS",
-    "PIECE_TRIALS",
-    "WHOLE_MAX_TRIALS",
-    "chunked_parts",
-    "join_chunked",
-    "parse_chunked",
-]
+__all__ = ["CHUNK_TRIALS", "PIECE_TRIALS", "chunked_parts", "join_chunked", "parse_chunked"]
 
-# Up to this many trials (~2 MB of JSON) a document is written in one orjson call and parsed
-# in one: chunking costs ~1 ms a MB more on each side (slices, joins, more calls), and one call
-# holds the GIL for well under 10 ms at that size.
-WHOLE_MAX_TRIALS = 2000
 # Trials per chunk: ~0.5 MB of JSON, a few ms to parse.
 CHUNK_TRIALS = 500
 # Trials encoded per piece when the document is written as it is encoded: ~0.1 MB.

@@ -32,7 +32,7 @@ import orjson
 from aestore._gc import gc_paused
 from aestore.core import Arm, Experiment, GeneratorRun, Trial
 from aestore.exceptions import JSONEncodeError
-from aestore.storage.json_store.chunks import WHOLE_MAX_TRIALS, chunked_parts
+from aestore.storage.json_store.chunks import CHUNK_TRIALS, chunked_parts
 from aestore.storage.json_store.encoders import (
     CLEAN_ENCODERS,
     arm_to_dict,
@@ -123,14 +123,13 @@ def experiment_document_parts(
 ) -> Iterator[bytes | memoryview]:
     """:func:`experiment_to_document` in pieces, each encoded when it is asked for.
 
-    A big experiment's trials (more than :data:`.chunks.WHOLE_MAX_TRIALS`) come ~100 at a
-    time (see :func:`.chunks.chunked_parts`), so a save writes the first pieces while the
-    rest are encoded; a smaller one is one piece.
+    A big experiment's trials come ~100 at a time (see :func:`.chunks.chunked_parts`), so a
+    save writes the first pieces while the rest are encoded; a small one is one piece.
     Raises JSONEncodeError (with the path inside the document) when a piece can't be encoded.
 
     Example:
         >>> from aestore.samples import make_experiment
-        >>> experiment = make_experiment(2100)
+        >>> experiment = make_experiment(600)
         >>> parts = list(experiment_document_parts(experiment))
         >>> len(parts) > 1, b"".join(parts) == experiment_to_document(experiment)
         (True, True)
@@ -149,7 +148,7 @@ def experiment_document_parts(
                 fields = {TYPE_KEY: fields[TYPE_KEY], "format_version": FORMAT_VERSION, **fields}
             yield dumps(Tagged(fields), encoder_registry, class_encoder_registry)
             return
-        if encode is not experiment_to_dict or len(experiment.trials) <= WHOLE_MAX_TRIALS:
+        if encode is not experiment_to_dict or len(experiment.trials) <= CHUNK_TRIALS:
             yield dumps(experiment, encoder_registry, class_encoder_registry)
             return
         default = _make_default(encoder_registry, class_encoder_registry)
