@@ -58,6 +58,10 @@ __all__ = ["DecodeContext", "experiment_from_document", "object_from_json"]
 
 _ObjectDecoder = Callable[[dict[str, Any], "DecodeContext"], Any]
 
+# Documents smaller than this (~2,000 trials) are parsed in one orjson call even when they
+# are in the chunked layout: ~8 ms of GIL at most.
+WHOLE_PARSE_MAX_BYTES = 2 * 1024 * 1024
+
 
 def object_from_json(
     obj: Any,
@@ -112,8 +116,9 @@ def _experiment_from_document(
 ) -> Experiment:
     try:
         # A big document is parsed chunk by chunk (see .chunks), letting other threads and
-        # the event loop run in between; any other document in one call.
-        document = parse_chunked(data)
+        # the event loop run in between; any other document in one call, which is ~20%
+        # quicker (no slicing and joining) and holds the GIL for a few milliseconds at most.
+        document = parse_chunked(data) if len(data) >= WHOLE_PARSE_MAX_BYTES else None
         if document is None:
             document = orjson.loads(data)
     except (orjson.JSONDecodeError, TypeError) as err:
@@ -245,6 +250,20 @@ class DecodeContext:
                     return [decode(item) for item in value]
             return value
         return value
+
+    def decoder(self, name: str) -> _ObjectDecoder | None:
+        """The function that decodes objects whose ``"__type"`` is ``name`` (None if unknown).
+
+        Lets a model decoder check that a nested object is decoded by the function it
+        expects before decoding it in place.
+        """
+        decode = self._dispatch.get(name)
+        if decode is None:
+            try:
+                decode = self._resolve(name)
+            except DecodeFailure:
+                return None
+        return decode
 
     def _resolve(self, name: Any) -> _ObjectDecoder:
         if type(name) is not str:

@@ -78,7 +78,7 @@ from aestore.storage.json_store.trial_decoders import (
     generator_run_from_json,
     generator_run_struct_from_json,
     runner_from_json,
-    trial_from_json,
+    trial_tree_from_json,
 )
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ CoreDecoder = Callable[[dict[str, Any], "DecodeContext"], Any]
 
 CORE_DECODERS: dict[type, CoreDecoder] = {
     Experiment: experiment_from_json,
-    Trial: trial_from_json,
+    Trial: trial_tree_from_json,
     BatchTrial: batch_trial_from_json,
     GeneratorRunStruct: generator_run_struct_from_json,
     AbandonedArm: abandoned_arm_from_json,

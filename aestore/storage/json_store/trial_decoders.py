@@ -35,6 +35,7 @@ from aestore.storage.json_store.decode_fields import (
     objects_field,
     str_or_none,
 )
+from aestore.storage.json_store.format import TYPE_KEY
 
 if TYPE_CHECKING:
     from aestore.storage.json_store.decoder import DecodeContext
@@ -47,6 +48,7 @@ __all__ = [
     "generator_run_struct_from_json",
     "runner_from_json",
     "trial_from_json",
+    "trial_tree_from_json",
 ]
 
 _T = TypeVar("_T")
@@ -113,6 +115,58 @@ def trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> Trial:
     return _from_state(Trial, fields)
 
 
+def trial_tree_from_json(d: dict[str, Any], ctx: DecodeContext) -> Trial:
+    """:func:`trial_from_json` with its generator run and that run's arms decoded in place.
+
+    The inverse of the encoders' ``trial_tree_to_dict``, for the common case: when the
+    context decodes generator runs and arms with this module's functions, a trial with a
+    generator run and its plainly stored arms costs one call instead of three or more. Any
+    other trial, and any trial this fast path cannot decode, goes through
+    :func:`trial_from_json`, which decodes the same trials to the same objects and raises
+    the same errors (decoding makes new objects only, so doing it again is safe).
+    """
+    run = d["generator_run"]
+    if (
+        type(run) is not dict
+        or run.get(TYPE_KEY) != "GeneratorRun"
+        or ctx.decoder("GeneratorRun") is not generator_run_from_json
+        or ctx.decoder("Arm") is not arm_from_json
+    ):
+        return trial_from_json(d, ctx)
+    try:
+        arms = []
+        for raw in run["arms"]:
+            if type(raw) is not dict or raw[TYPE_KEY] != "Arm":
+                raise _NotPlain
+            name = raw["name"]
+            parameters = raw["parameters"]
+            if (name is not None and type(name) is not str) or not _is_flat_dict(parameters):
+                raise _NotPlain
+            arm = Arm.__new__(Arm)
+            object.__setattr__(arm, "__dict__", {"parameters": parameters, "_name": name})
+            arms.append(arm)
+        fields = _base_trial_fields(d, ctx)
+        fields["generator_run"] = _generator_run(run, ctx, arms)
+    except Exception:
+        return trial_from_json(d, ctx)  # it raises with the place in the document
+    return _from_state(Trial, fields)
+
+
+class _NotPlain(Exception):
+    """Internal: a trial :func:`trial_tree_from_json` leaves to :func:`trial_from_json`."""
+
+
+def _is_flat_dict(value: Any) -> bool:
+    """Whether ``value`` is a dict :func:`.dict_field` would return as it is."""
+    if type(value) is not dict or TYPE_KEY in value:
+        return False
+    for item in value.values():
+        ti = type(item)
+        if ti is dict or ti is list:
+            return False
+    return True
+
+
 def batch_trial_from_json(d: dict[str, Any], ctx: DecodeContext) -> BatchTrial:
     """A batch trial: generator runs with multipliers, status quo, abandoned arms."""
     fields = _base_trial_fields(d, ctx)
@@ -144,7 +198,15 @@ def generator_run_from_json(d: dict[str, Any], ctx: DecodeContext) -> GeneratorR
     for position, arm in enumerate(arms):
         if type(arm) is not Arm and not isinstance(arm, Arm):
             raise DecodeFailure(f"expected an Arm, got {json_type(arm)}", "arms", position)
-    weights = value(list_field(d, "weights"))
+    return _generator_run(d, ctx, arms)
+
+
+def _generator_run(d: dict[str, Any], ctx: DecodeContext, arms: list[Arm]) -> GeneratorRun:
+    """The generator run of ``d``, whose arms are already decoded."""
+    value = ctx.value
+    weights = d["weights"]
+    if type(weights) is not list or not _NUMBERS.issuperset(map(type, weights)):
+        weights = value(list_field(d, "weights"))
     if len(weights) != len(arms):
         raise DecodeFailure(f"{len(arms)} arms but {len(weights)} weights", "weights")
     run_type = d["generator_run_type"]
@@ -190,6 +252,7 @@ def generator_run_from_json(d: dict[str, Any], ctx: DecodeContext) -> GeneratorR
 
 
 _CONTAINERS = frozenset({dict, list})
+_NUMBERS = frozenset({float, int})
 
 
 def arm_from_json(d: dict[str, Any], ctx: DecodeContext) -> Arm:
