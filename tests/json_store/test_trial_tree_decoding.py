@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
@@ -13,7 +14,7 @@ from aestore.exceptions import JSONDecodeError
 from aestore.samples import make_big_experiment, make_experiment
 from aestore.storage import json_store
 from aestore.storage.json_store import decoder as decoder_module
-from aestore.storage.json_store import trial_decoders
+from aestore.storage.json_store import experiment_decoders, trial_decoders
 from aestore.storage.json_store.decoder import DecodeContext, experiment_from_document
 from aestore.storage.json_store.encoder import experiment_to_document, object_to_json
 from aestore.storage.json_store.registry import DEFAULT_REGISTRY, JSONRegistry
@@ -168,3 +169,26 @@ def test_small_chunked_documents_are_parsed_in_one_call(monkeypatch: pytest.Monk
     monkeypatch.setattr(decoder_module, "WHOLE_PARSE_MAX_BYTES", len(document))
     assert experiment_from_document(document) == experiment
     assert calls == [len(document)]
+
+
+def test_decoding_collects_the_young_generations_as_it_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Left to the first collection after the pause, they would be walked in one long call."""
+    monkeypatch.setattr(experiment_decoders, "GC_STEP_OBJECTS", 100)
+    document = experiment_to_document(make_big_experiment(1_000))
+    collections: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(record)
+    try:
+        loaded = experiment_from_document(document)
+    finally:
+        gc.callbacks.remove(record)
+    assert loaded.num_trials == 1_000
+    # 9 steps in the trials and 9 in the data log (none after the last of each).
+    assert collections.count(1) == 18, collections

@@ -25,6 +25,8 @@ from typing import Any
 
 import orjson
 
+from aestore._gc import gc_step
+
 __all__ = ["CHUNK_TRIALS", "PIECE_TRIALS", "chunked_parts", "join_chunked", "parse_chunked"]
 
 # Trials per chunk: ~0.5 MB of JSON, a few ms to parse.
@@ -115,6 +117,7 @@ def parse_chunked(data: bytes | bytearray | memoryview | str) -> Any:
             stop = data.find(b",\n", start, last)
             end = last if stop < 0 else stop
             trials.extend(orjson.loads(b"[" + data[start:end] + b"]"))
+            gc_step()  # (when a pause is in progress: see aestore._gc)
             if stop < 0:
                 break
             start = stop + 2
