@@ -96,7 +96,7 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
         if position % step == step - 1 and position != last:
             gc_step()
         trial = value(raw)
-        if not isinstance(trial, BaseTrial):
+        if type(trial) is not Trial and not isinstance(trial, BaseTrial):  # (an ABC: slow)
             raise DecodeFailure(f"expected a trial, got {json_type(trial)}", "trials", position)
         index = trial.index
         if index in by_index:
