@@ -15,7 +15,11 @@ from aestore.samples import make_big_experiment, make_experiment
 from aestore.storage import json_store
 from aestore.storage.json_store import decoder as decoder_module
 from aestore.storage.json_store import experiment_decoders, trial_decoders
-from aestore.storage.json_store.decoder import DecodeContext, experiment_from_document
+from aestore.storage.json_store.decoder import (
+    DecodeContext,
+    experiment_from_document,
+    object_from_json,
+)
 from aestore.storage.json_store.encoder import experiment_to_document, object_to_json
 from aestore.storage.json_store.registry import DEFAULT_REGISTRY, JSONRegistry
 from aestore.storage.json_store.trial_decoders import trial_from_json, trial_tree_from_json
@@ -129,6 +133,67 @@ def test_a_bad_trial_fails_where_the_field_by_field_path_says(
     with pytest.raises(JSONDecodeError, match=message) as caught:
         experiment_from_document(_document_with(change))
     assert caught.value.path == path
+
+
+def _document_with_trial(change: Any) -> bytes:
+    document = orjson.loads(experiment_to_document(make_experiment(4)))
+    change(document["trials"][3])
+    return orjson.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        (lambda t: t.update(time_created="garbage"), "trials.3", "isoformat"),
+        (lambda t: t.update(status="NOPE"), "trials.3.status", "not a TrialStatus"),
+        (lambda t: t.update(index="3"), "trials.3.index", "integer"),
+        (lambda t: t.update(run_metadata=[1]), "trials.3.run_metadata", "object"),
+        (lambda t: t.update(runner={"__type": "Nope"}), "trials.3.runner", "Nope"),
+        (
+            lambda t: t["generator_run"].update(gen_metadata={"a": {"__type": "Nope"}}),
+            "trials.3.generator_run.gen_metadata.a",
+            "Nope",
+        ),
+        (
+            lambda t: t["generator_run"].update(time_created="garbage"),
+            "trials.3.generator_run",
+            "isoformat",
+        ),
+    ],
+    ids=["time", "status", "index", "metadata", "runner", "tag-in-gen-metadata", "run-time"],
+)
+def test_a_bad_trial_field_fails_where_the_field_by_field_path_says(
+    change: Any, path: str, message: str
+) -> None:
+    with pytest.raises(JSONDecodeError, match=message) as caught:
+        experiment_from_document(_document_with_trial(change))
+    assert caught.value.path == path
+
+
+def test_fields_the_encoder_does_not_write_are_ignored_as_before() -> None:
+    document = orjson.loads(experiment_to_document(make_experiment(4)))
+    plain = experiment_from_document(orjson.dumps(document))
+    document["trials"][3]["extra"] = 1
+    document["trials"][3]["generator_run"]["more"] = 2
+    loaded = experiment_from_document(orjson.dumps(document))
+    assert "extra" not in vars(loaded.trials[3])
+    assert "more" not in vars(loaded.trials[3].generator_run)
+    assert loaded == plain
+
+
+def test_nested_metadata_round_trips_through_the_trial_fast_path() -> None:
+    experiment = make_experiment(2)
+    experiment.trials[1].update_run_metadata({"job": {"id": 7, "when": (1, 2)}})
+    loaded = experiment_from_document(experiment_to_document(experiment))
+    assert loaded.trials[1].run_metadata["job"] == {"id": 7, "when": (1, 2)}
+    assert loaded == experiment
+
+
+def test_object_from_json_leaves_its_input_as_it_was() -> None:
+    raw = object_to_json(make_big_experiment(5))
+    before = orjson.dumps(raw)
+    loaded = object_from_json(raw)
+    assert loaded.num_trials == 5 and orjson.dumps(raw) == before
 
 
 def test_a_user_arm_decoder_is_used_for_every_arm() -> None:
