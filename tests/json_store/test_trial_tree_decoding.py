@@ -14,6 +14,7 @@ from aestore.exceptions import JSONDecodeError
 from aestore.samples import make_big_experiment, make_experiment
 from aestore.storage import json_store
 from aestore.storage.json_store import decoder as decoder_module
+from aestore.storage.json_store import decoders as decoders_module
 from aestore.storage.json_store import experiment_decoders, trial_decoders
 from aestore.storage.json_store.decoder import (
     DecodeContext,
@@ -214,6 +215,21 @@ def test_a_user_arm_decoder_is_used_for_every_arm() -> None:
     )
     assert seen == [trial.arm.name for trial in experiment.trials.values()]
     assert all(type(trial.arm) is MyArm for trial in loaded.trials.values())
+
+
+def test_another_trial_decoder_is_used_for_every_trial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The experiment's decoder calls the trial fast path directly only when it is the one
+    the context would dispatch to."""
+    seen: list[int] = []
+
+    def my_trial(d: dict[str, Any], ctx: DecodeContext) -> Trial:
+        seen.append(d["index"])
+        return trial_from_json(d, ctx)
+
+    monkeypatch.setitem(decoders_module.CORE_DECODERS, Trial, my_trial)
+    experiment = make_experiment(3)
+    loaded = experiment_from_document(experiment_to_document(experiment))
+    assert (seen, loaded == experiment) == ([0, 1, 2], True)
 
 
 def test_small_chunked_documents_are_parsed_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:

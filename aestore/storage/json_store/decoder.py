@@ -199,7 +199,7 @@ class DecodeContext:
     The model's ``*_from_json`` functions call back into :meth:`value` for nested values.
     """
 
-    __slots__ = ("_dispatch", "class_decoder_registry", "decoder_registry")
+    __slots__ = ("_dispatch", "class_decoder_registry", "decoder_registry", "plain_trees")
 
     def __init__(
         self,
@@ -209,6 +209,9 @@ class DecodeContext:
         self.decoder_registry = decoder_registry
         self.class_decoder_registry = class_decoder_registry
         self._dispatch: dict[str, _ObjectDecoder] = dict(_BUILTIN_DECODERS)
+        # Whether generator runs and arms are decoded by the model's own functions, so that
+        # a trial's may be decoded with it (found by the trial decoder on first use).
+        self.plain_trees: bool | None = None
 
     def value(self, value: Any) -> Any:
         """Decode any JSON value; plain values (and containers of them) come back as they are.

@@ -29,7 +29,8 @@ from aestore.storage.json_store.decode_fields import (
     objects_field,
     str_or_none,
 )
-from aestore.storage.json_store.format import FORMAT_VERSION
+from aestore.storage.json_store.format import FORMAT_VERSION, TYPE_KEY
+from aestore.storage.json_store.trial_decoders import trial_tree_from_json
 
 if TYPE_CHECKING:
     from aestore.storage.json_store.decoder import DecodeContext
@@ -92,10 +93,19 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
     value = ctx.value
     step = GC_STEP_OBJECTS
     last = len(trials) - 1
+    # Single-arm trials go straight to their decoder (when it is the model's own), without
+    # the context's dispatch; one that fails is decoded again through it, for the error.
+    direct = ctx.decoder("Trial") is trial_tree_from_json
     for position, raw in enumerate(trials):
         if position % step == step - 1 and position != last:
             gc_step()
-        trial = value(raw)
+        if direct and type(raw) is dict and raw.get(TYPE_KEY) == "Trial":
+            try:
+                trial = trial_tree_from_json(raw, ctx)
+            except Exception:
+                trial = value(raw)  # raises, with the place in the document
+        else:
+            trial = value(raw)
         if type(trial) is not Trial and not isinstance(trial, BaseTrial):  # (an ABC: slow)
             raise DecodeFailure(f"expected a trial, got {json_type(trial)}", "trials", position)
         index = trial.index

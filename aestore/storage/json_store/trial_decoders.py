@@ -125,13 +125,14 @@ def trial_tree_from_json(d: dict[str, Any], ctx: DecodeContext) -> Trial:
     :func:`trial_from_json`, which decodes the same trials to the same objects and raises
     the same errors (decoding makes new objects only, so doing it again is safe).
     """
+    plain = ctx.plain_trees
+    if plain is None:
+        plain = ctx.plain_trees = (
+            ctx.decoder("GeneratorRun") is generator_run_from_json
+            and ctx.decoder("Arm") is arm_from_json
+        )
     run = d["generator_run"]
-    if (
-        type(run) is not dict
-        or run.get(TYPE_KEY) != "GeneratorRun"
-        or ctx.decoder("GeneratorRun") is not generator_run_from_json
-        or ctx.decoder("Arm") is not arm_from_json
-    ):
+    if not plain or type(run) is not dict or run.get(TYPE_KEY) != "GeneratorRun":
         return trial_from_json(d, ctx)
     try:
         arms = []
