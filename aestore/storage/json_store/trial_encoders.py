@@ -103,9 +103,18 @@ def trial_tree_to_dict(trial: Trial) -> dict[str, Any]:
     """
     out = _base_trial_dict(trial, "Trial")
     run = trial.generator_run
-    out["generator_run"] = (
-        _generator_run_dict(run, _arm_dicts(run.arms)) if type(run) is GeneratorRun else run
-    )
+    if type(run) is GeneratorRun:
+        arms = run.arms
+        # (a trial's run holds one arm: no list comprehension for it)
+        if len(arms) == 1 and type(arm := arms[0]) is Arm:
+            arms = [
+                {"__type": "Arm", "name": arm._name, "parameters": to_json_safe(arm.parameters)}
+            ]
+        else:
+            arms = _arm_dicts(arms)
+        out["generator_run"] = _generator_run_dict(run, arms)
+    else:
+        out["generator_run"] = run
     return out
 
 
