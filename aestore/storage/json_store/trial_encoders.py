@@ -104,7 +104,7 @@ def trial_tree_to_dict(trial: Trial) -> dict[str, Any]:
     out = _base_trial_dict(trial, "Trial")
     run = trial.generator_run
     if type(run) is GeneratorRun:
-        arms = run.arms
+        arms: list[Any] = run.arms
         # (a trial's run holds one arm: no list comprehension for it)
         if len(arms) == 1 and type(arm := arms[0]) is Arm:
             arms = [
