@@ -64,6 +64,8 @@ from aestore.storage.json_store.registry import (
 from aestore.storage.json_store.save import save_experiment
 
 DEFAULT_SIZES = (10, 100, 1_000, 10_000)
+# Timed runs per measurement below 10,000 trials, by default (see main).
+SMALL_SIZE_REPEATS = 21
 QUICK_SIZES = (10, 100, 1_000)
 
 
@@ -370,15 +372,24 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     repeats = args.repeats or (3 if args.quick else 7)
+
+    def repeats_for(size: int) -> int:
+        # A small size's runs take milliseconds and its medians are the noisiest (one slow
+        # fsync, one busy neighbour): more runs there, unless --repeats says otherwise.
+        if args.repeats or args.quick or size >= 10_000:
+            return repeats
+        return max(repeats, SMALL_SIZE_REPEATS)
+
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         if args.profile:
             profile(args.profile, folder, repeats)
             return 0
+        runs = ", ".join(f"{repeats_for(size)} at {size:,}" for size in sizes)
         print(
             f"Python {sys.version.split()[0]}, orjson {orjson.__version__}, "
-            f"median of {repeats} runs, folder {folder}\n"
+            f"medians of runs ({runs} trials), folder {folder}\n"
         )
-        results = [bench_size(size, repeats, folder) for size in sizes]
+        results = [bench_size(size, repeats_for(size), folder) for size in sizes]
         print_table(results)
         small = bench_small_save(max(repeats, 50), folder)
         ours, sync, sync_folder = small["ours"], small["sync"], small["sync_folder"]
