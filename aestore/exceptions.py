@@ -316,3 +316,36 @@ def data_without_trial_message(experiment_name: str | None, indices: list[int]) 
         f"Remove the data with the trial (del experiment.data_by_trial[{indices[0]}]) or put "
         "the trial back."
     )
+
+
+def arm_name_conflict_message(
+    experiment_name: str | None, arm_name: str, holder: str, other_holder: str
+) -> str:
+    """Why an experiment whose arm name stands for two parameter sets is not saved.
+
+    Example:
+        >>> print(arm_name_conflict_message("exp", "0_0", "trial 3", "experiment.arms_by_name"))
+        Experiment 'exp' was not saved: the arm name '0_0' stands for arms with different parameters in trial 3 and in experiment.arms_by_name (an arm's parameters were changed in place, or an arm was replaced, after it was named). A stored experiment has one arm per name: one of them would be lost, or the experiment would not load. Put the parameters back, or add the changed arm as a new Arm with a name of its own.
+    """  # noqa: E501
+    return (
+        f"Experiment {experiment_name!r} was not saved: the arm name {arm_name!r} stands for "
+        f"arms with different parameters in {holder} and in {other_holder} (an arm's "
+        "parameters were changed in place, or an arm was replaced, after it was named). A "
+        "stored experiment has one arm per name: one of them would be lost, or the experiment "
+        "would not load. Put the parameters back, or add the changed arm as a new Arm with a "
+        "name of its own."
+    )
+
+
+def unnamed_arm_message(experiment_name: str | None, holder: str) -> str:
+    """Why an experiment holding an arm without a name in a trial is not saved.
+
+    Example:
+        >>> print(unnamed_arm_message("exp", "trial 2"))
+        Experiment 'exp' was not saved: trial 2 holds an arm without a name (put into its generator run after the trial was made?); nothing was saved. Give a trial its arms with new_trial(), add_arm() or add_arms_and_weights(), which name them.
+    """  # noqa: E501
+    return (
+        f"Experiment {experiment_name!r} was not saved: {holder} holds an arm without a name "
+        "(put into its generator run after the trial was made?); nothing was saved. Give a "
+        "trial its arms with new_trial(), add_arm() or add_arms_and_weights(), which name them."
+    )

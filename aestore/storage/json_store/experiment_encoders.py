@@ -11,8 +11,14 @@ from itertools import chain
 from typing import Any
 
 from aestore.core import Arm, Data, Experiment, Trial
+from aestore.core.base import values_equal
 from aestore.core.data import DATA_COLUMNS
-from aestore.exceptions import JSONEncodeError, data_without_trial_message
+from aestore.exceptions import (
+    JSONEncodeError,
+    arm_name_conflict_message,
+    data_without_trial_message,
+    unnamed_arm_message,
+)
 from aestore.storage.json_store.format import (
     FORMAT_VERSION,
     safe_column,
@@ -112,24 +118,63 @@ def _data_by_trial_as_objects(data_by_trial: dict[int, dict[int, Data]]) -> list
 
 
 def _other_arms(experiment: Experiment) -> list[Arm]:
-    """Arms in ``arms_by_name`` that neither a trial nor the status quo holds."""
+    """Arms in ``arms_by_name`` that neither a trial nor the status quo holds.
+
+    Checks on the way that the arms held are the ones their names stand for: raises
+    JSONEncodeError (before anything is written) for an arm held without a name, or two arms
+    held under one name with different parameters, which a document can't hold (it would
+    not load, or would load other arms than the experiment has).
+    """
+    arms_by_name = experiment.arms_by_name
+    known_arm = arms_by_name.get
     known: set[str | None] = set()
     add = known.add
-    if experiment.status_quo is not None:
-        add(experiment.status_quo.name)
+    # Held arms that are not the object their name stands for (an equal copy, usually).
+    others: list[tuple[Arm, int | None]] = []
+    status_quo = experiment.status_quo
+    if status_quo is not None:
+        add(status_quo._name)
+        if known_arm(status_quo._name) is not status_quo:  # type: ignore[arg-type]
+            others.append((status_quo, None))
     for trial in experiment.trials.values():
         if type(trial) is Trial:
             generator_run = trial.generator_run
             if generator_run is not None:
                 for arm in generator_run.arms:
-                    add(arm._name)
+                    add(name := arm._name)
+                    if known_arm(name) is not arm:  # type: ignore[arg-type]
+                        others.append((arm, trial.index))
         else:
             for arm in trial.arms:
-                add(arm.name)
-    arms_by_name = experiment.arms_by_name
+                add(name := arm._name)
+                if known_arm(name) is not arm:  # type: ignore[arg-type]
+                    others.append((arm, trial.index))
+    if others:
+        _check_arm_names(experiment, others)
     if not arms_by_name.keys() - known:
         return []
     return [arm for name, arm in arms_by_name.items() if name not in known]
+
+
+def _check_arm_names(experiment: Experiment, others: list[tuple[Arm, int | None]]) -> None:
+    """Raise JSONEncodeError when a held arm has no name or its name stands for other
+    parameters (``others``: held arms that are not ``arms_by_name``'s, with their trial's
+    index, None for the experiment's status quo)."""
+    first_seen: dict[str, tuple[Arm, str]] = {}
+    for arm, index in others:
+        where = "the experiment's status quo" if index is None else f"trial {index}"
+        name = arm._name
+        if name is None:
+            raise JSONEncodeError(unnamed_arm_message(experiment.name, where))
+        known = experiment.arms_by_name.get(name)
+        if known is not None:
+            reference = (known, "experiment.arms_by_name")
+        else:
+            reference = first_seen.setdefault(name, (arm, where))
+        if reference[0] is not arm and not values_equal(reference[0].parameters, arm.parameters):
+            raise JSONEncodeError(
+                arm_name_conflict_message(experiment.name, name, where, reference[1])
+            )
 
 
 # --- data ----------------------------------------------------------------------------------
