@@ -63,3 +63,10 @@ def test_a_newline_inside_a_string_does_not_confuse_the_chunks() -> None:
     experiment.trials[CHUNK_TRIALS].update_run_metadata({"note": "a,\nb ]\n"})
     document = experiment_to_document(experiment)
     assert experiment_from_document(document) == experiment
+
+
+def test_a_nested_trials_key_is_not_taken_for_the_chunked_layout() -> None:
+    # A hand-made file whose first newline follows another object's "trials":[.
+    document = b'{"zzz":{"trials":[\n1\n]},"trials":[]}'
+    assert parse_chunked(document) is None
+    assert orjson.loads(document) == {"zzz": {"trials": [1]}, "trials": []}

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from aestore.core import Arm, Experiment, Trial
+from aestore.core import Arm, Experiment, GeneratorRun, Trial
 from aestore.exceptions import JSONDecodeError
 from aestore.samples import make_big_experiment, make_experiment
 from aestore.storage import json_store
@@ -117,6 +117,13 @@ def _document_with(change: Any) -> bytes:
         (lambda run: run.update(weights={"a": 1}), "trials.3.generator_run.weights", "list"),
         (lambda run: run.pop("model_key"), "trials.3.generator_run", "model_key"),
         (lambda run: run.update(arms=3), "trials.3.generator_run.arms", "list"),
+        (lambda run: run.update(arms={}, weights=[]), "trials.3.generator_run.arms", "list"),
+        (lambda run: run.update(arms="", weights=[]), "trials.3.generator_run.arms", "list"),
+        (
+            lambda run: run["arms"][0].update(parameters={"__type": "float", "value": "nan"}),
+            "trials.3.generator_run.arms.0.parameters",
+            "Expected an object, got a float",
+        ),
     ],
     ids=[
         "unknown-arm-type",
@@ -126,6 +133,9 @@ def _document_with(change: Any) -> bytes:
         "weights-not-list",
         "missing-field",
         "arms-not-list",
+        "arms-empty-object",
+        "arms-empty-string",
+        "parameters-a-tagged-float",
     ],
 )
 def test_a_bad_trial_fails_where_the_field_by_field_path_says(
@@ -151,6 +161,11 @@ def _document_with_trial(change: Any) -> bytes:
         (lambda t: t.update(run_metadata=[1]), "trials.3.run_metadata", "object"),
         (lambda t: t.update(runner={"__type": "Nope"}), "trials.3.runner", "Nope"),
         (
+            lambda t: (t.pop("generator_run"), t.update(status="NOPE")),
+            "trials.3.status",
+            "not a TrialStatus",
+        ),
+        (
             lambda t: t["generator_run"].update(gen_metadata={"a": {"__type": "Nope"}}),
             "trials.3.generator_run.gen_metadata.a",
             "Nope",
@@ -161,7 +176,16 @@ def _document_with_trial(change: Any) -> bytes:
             "isoformat",
         ),
     ],
-    ids=["time", "status", "index", "metadata", "runner", "tag-in-gen-metadata", "run-time"],
+    ids=[
+        "time",
+        "status",
+        "index",
+        "metadata",
+        "runner",
+        "status-before-missing-generator-run",
+        "tag-in-gen-metadata",
+        "run-time",
+    ],
 )
 def test_a_bad_trial_field_fails_where_the_field_by_field_path_says(
     change: Any, path: str, message: str
@@ -215,6 +239,21 @@ def test_a_user_arm_decoder_is_used_for_every_arm() -> None:
     )
     assert seen == [trial.arm.name for trial in experiment.trials.values()]
     assert all(type(trial.arm) is MyArm for trial in loaded.trials.values())
+
+
+def test_a_user_generator_run_decoder_is_used_for_every_run() -> None:
+    registry = DEFAULT_REGISTRY.copy()
+    seen: list[int] = []
+
+    def my_run(**fields: Any) -> GeneratorRun:
+        seen.append(len(fields["arms"]))
+        return GeneratorRun(fields["arms"], weights=fields["weights"])
+
+    registry.decoders["GeneratorRun"] = my_run
+    loaded = experiment_from_document(
+        experiment_to_document(make_experiment(3)), registry.decoders, registry.class_decoders
+    )
+    assert seen == [1, 1, 1] and all(t.generator_run is not None for t in loaded.trials.values())
 
 
 def test_another_trial_decoder_is_used_for_every_trial(monkeypatch: pytest.MonkeyPatch) -> None:

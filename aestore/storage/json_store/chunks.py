@@ -108,6 +108,10 @@ def parse_chunked(data: bytes | bytearray | memoryview | str) -> Any:
     if not data.startswith(b"]", last + 1):
         return None
     try:
+        # The first newline must follow the document's own "trials":[ (a nested object's
+        # "trials" key, in a hand-made file, would leave this unclosed) ...
+        orjson.loads(data[:first] + b"]}")
+        # ... and, without the trials, the rest must be the document, with no trials.
         document = orjson.loads(data[:first] + data[last + 1 :])
         if type(document) is not dict or document.get("trials") != []:
             return None

@@ -94,7 +94,7 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
     step = GC_STEP_OBJECTS
     last = len(trials) - 1
     # Single-arm trials go straight to their decoder (when it is the model's own), without
-    # the context's dispatch; one that fails is decoded again through it, for the error.
+    # the context's dispatch; a failure is reported as the dispatch would.
     direct = ctx.decoder("Trial") is trial_tree_from_json
     for position, raw in enumerate(trials):
         if position % step == step - 1 and position != last:
@@ -102,8 +102,8 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
         if direct and type(raw) is dict and raw.get(TYPE_KEY) == "Trial":
             try:
                 trial = trial_tree_from_json(raw, ctx)
-            except Exception:
-                trial = value(raw)  # raises, with the place in the document
+            except Exception as err:
+                raise ctx.failure("Trial", raw, err)  # noqa: B904 (as ctx.value(raw) would)
         else:
             trial = value(raw)
         if type(trial) is not Trial and not isinstance(trial, BaseTrial):  # (an ABC: slow)

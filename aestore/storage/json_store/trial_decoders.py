@@ -131,12 +131,15 @@ def trial_tree_from_json(d: dict[str, Any], ctx: DecodeContext) -> Trial:
             ctx.decoder("GeneratorRun") is generator_run_from_json
             and ctx.decoder("Arm") is arm_from_json
         )
-    run = d["generator_run"]
+    run = d.get("generator_run")  # (missing: trial_from_json reports it after the others)
     if not plain or type(run) is not dict or run.get(TYPE_KEY) != "GeneratorRun":
         return trial_from_json(d, ctx)
     try:
         arms = []
-        for raw in run["arms"]:
+        raw_arms = run["arms"]
+        if type(raw_arms) is not list:
+            raise _NotPlain
+        for raw in raw_arms:
             if type(raw) is not dict or raw[TYPE_KEY] != "Arm":
                 raise _NotPlain
             name = raw["name"]
