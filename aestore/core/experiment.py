@@ -25,6 +25,22 @@ from aestore.exceptions import DuplicateNameError, ModelError, UnknownTrialError
 __all__ = ["Experiment"]
 
 
+def held_arms(trial: BaseTrial) -> list[Arm]:
+    """Every arm object a trial holds, as stored: its generator runs' arms (and a batch
+    trial's status quo), copies under one name included (``trial.arms`` lists one per name).
+
+    Example:
+        >>> from aestore.samples import make_batch_experiment
+        >>> [arm.name for arm in held_arms(make_batch_experiment().trials[0])][-1]
+        'status_quo'
+    """
+    arms = [arm for run in trial.generator_runs for arm in run.arms]
+    status_quo = getattr(trial, "status_quo", None)
+    if status_quo is not None:
+        arms.append(status_quo)
+    return arms
+
+
 class Experiment(Base):
     """An adaptive experiment: what is searched, what is optimised, and every trial run.
 
@@ -320,6 +336,59 @@ class Experiment(Base):
         if data_by_trial.keys() <= self.trials.keys():
             return []
         return sorted(data_by_trial.keys() - self.trials.keys())
+
+    def arm_name_conflict(
+        self, names: Iterable[str | None] | None = None
+    ) -> tuple[str | None, str, str] | None:
+        """The first arm name (of ``names``, default all) that stands for two sets of
+        parameters among the arms the experiment holds (its status quo, its trials' arms) and
+        ``arms_by_name``: ``(name, where, where else)``; None when every name is consistent. An
+        arm held without a name is ``(None, where, "")``.
+
+        Happens when an arm's parameters are changed in place, or an arm is replaced in a
+        generator run, after it was named, while an equal copy of it sits elsewhere (every
+        load makes such copies). The stores refuse to save such an experiment: one arm per
+        name is stored, so it could not be loaded back as it is.
+
+        Example:
+            >>> from aestore.samples import make_experiment
+            >>> exp = make_experiment(2)
+            >>> exp.arm_name_conflict() is None
+            True
+            >>> exp.trials[1].generator_run.arms[0] = Arm({"x1": 0.5}, name="0_0")
+            >>> exp.arm_name_conflict()
+            ('0_0', 'trial 1', 'experiment.arms_by_name')
+        """
+        wanted = None if names is None else set(names)
+        known = self.arms_by_name.get
+        first_seen: dict[str, tuple[Arm, str]] = {}
+
+        def clash(arm: Arm, where: str) -> tuple[str | None, str, str] | None:
+            name = arm._name
+            if wanted is not None and name not in wanted:
+                return None
+            if name is None:
+                return (None, where, "")
+            reference = known(name)
+            if reference is arm:
+                return None
+            other = "experiment.arms_by_name"
+            if reference is None:
+                reference, other = first_seen.setdefault(name, (arm, where))
+            if reference is arm or values_equal(reference.parameters, arm.parameters):
+                return None
+            return (name, where, other)
+
+        if self.status_quo is not None:
+            found = clash(self.status_quo, "the experiment's status quo")
+            if found is not None:
+                return found
+        for index, trial in self.trials.items():
+            for arm in held_arms(trial):
+                found = clash(arm, f"trial {index}")
+                if found is not None:
+                    return found
+        return None
 
     # --- equality ----------------------------------------------------------------------------
 

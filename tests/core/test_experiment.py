@@ -24,7 +24,9 @@ from aestore.core import (
     Trial,
     TrialStatus,
 )
+from aestore.core.experiment import held_arms
 from aestore.exceptions import DuplicateNameError, ModelError, UnknownTrialError
+from aestore.samples import make_batch_experiment, make_experiment
 from tests.core.helpers import arm_run, assert_model_error, experiment, row, search_space
 
 
@@ -369,3 +371,43 @@ def test_signature_index_built_lazily_still_reuses_known_arm_names() -> None:
     assert again.arm.name == first.arm.name == "0_0"
     assert other.arm.name == "2_0"
     assert experiment._arms_by_signature is not None
+
+
+# --- arm names that stand for two parameter sets --------------------------------------------
+
+
+def test_a_consistent_experiment_has_no_arm_name_conflict() -> None:
+    assert make_experiment(4).arm_name_conflict() is None
+    assert make_batch_experiment().arm_name_conflict() is None  # equal copies are fine
+
+
+def test_status_quo_changed_in_place_while_a_batch_holds_a_copy() -> None:
+    experiment = make_batch_experiment()
+    assert experiment.status_quo is not None
+    experiment.status_quo.parameters["x1"] = 0.5
+    assert experiment.arm_name_conflict() == ("status_quo", "trial 1", "experiment.arms_by_name")
+    assert experiment.arm_name_conflict(["0_0"]) is None  # only the names asked about
+
+
+def test_two_copies_under_a_name_the_experiment_does_not_know() -> None:
+    experiment = make_experiment(3)
+    for index in (1, 2):
+        run = experiment.trials[index].generator_run
+        assert run is not None
+        run.arms[0] = Arm({"x1": float(index)}, name="shared")
+    assert experiment.arm_name_conflict() == ("shared", "trial 2", "trial 1")
+
+
+def test_an_unnamed_arm_held_by_a_trial_is_reported() -> None:
+    experiment = make_experiment(2)
+    run = experiment.trials[1].generator_run
+    assert run is not None
+    run.arms[0] = Arm({"x1": 0.5})
+    assert experiment.arm_name_conflict() == (None, "trial 1", "")
+
+
+def test_held_arms_lists_copies_that_trial_arms_merges_by_name() -> None:
+    trial = make_batch_experiment().trials[1]
+    names = [arm.name for arm in held_arms(trial)]
+    assert sorted(set(names)) == sorted(arm.name for arm in trial.arms)
+    assert len(names) >= len(trial.arms)

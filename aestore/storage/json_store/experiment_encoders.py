@@ -11,8 +11,8 @@ from itertools import chain
 from typing import Any
 
 from aestore.core import Arm, Data, Experiment, Trial
-from aestore.core.base import values_equal
 from aestore.core.data import DATA_COLUMNS
+from aestore.core.experiment import held_arms
 from aestore.exceptions import (
     JSONEncodeError,
     arm_name_conflict_message,
@@ -129,52 +129,36 @@ def _other_arms(experiment: Experiment) -> list[Arm]:
     known_arm = arms_by_name.get
     known: set[str | None] = set()
     add = known.add
-    # Held arms that are not the object their name stands for (an equal copy, usually).
-    others: list[tuple[Arm, int | None]] = []
+    # Names of held arms that are not the object their name stands for (an equal copy,
+    # usually): checked below.
+    suspects: set[str | None] = set()
     status_quo = experiment.status_quo
     if status_quo is not None:
-        add(status_quo._name)
-        if known_arm(status_quo._name) is not status_quo:  # type: ignore[arg-type]
-            others.append((status_quo, None))
+        add(name := status_quo._name)
+        if known_arm(name) is not status_quo:  # type: ignore[arg-type]
+            suspects.add(name)
     for trial in experiment.trials.values():
         if type(trial) is Trial:
             generator_run = trial.generator_run
-            if generator_run is not None:
-                for arm in generator_run.arms:
-                    add(name := arm._name)
-                    if known_arm(name) is not arm:  # type: ignore[arg-type]
-                        others.append((arm, trial.index))
+            arms = () if generator_run is None else generator_run.arms
         else:
-            for arm in trial.arms:
-                add(name := arm._name)
-                if known_arm(name) is not arm:  # type: ignore[arg-type]
-                    others.append((arm, trial.index))
-    if others:
-        _check_arm_names(experiment, others)
+            arms = held_arms(trial)
+        for arm in arms:
+            add(name := arm._name)
+            if known_arm(name) is not arm:  # type: ignore[arg-type]
+                suspects.add(name)
+    if suspects:
+        conflict = experiment.arm_name_conflict(suspects)
+        if conflict is not None:
+            name, where, other = conflict
+            raise JSONEncodeError(
+                unnamed_arm_message(experiment.name, where)
+                if name is None
+                else arm_name_conflict_message(experiment.name, name, where, other)
+            )
     if not arms_by_name.keys() - known:
         return []
     return [arm for name, arm in arms_by_name.items() if name not in known]
-
-
-def _check_arm_names(experiment: Experiment, others: list[tuple[Arm, int | None]]) -> None:
-    """Raise JSONEncodeError when a held arm has no name or its name stands for other
-    parameters (``others``: held arms that are not ``arms_by_name``'s, with their trial's
-    index, None for the experiment's status quo)."""
-    first_seen: dict[str, tuple[Arm, str]] = {}
-    for arm, index in others:
-        where = "the experiment's status quo" if index is None else f"trial {index}"
-        name = arm._name
-        if name is None:
-            raise JSONEncodeError(unnamed_arm_message(experiment.name, where))
-        known = experiment.arms_by_name.get(name)
-        if known is not None:
-            reference = (known, "experiment.arms_by_name")
-        else:
-            reference = first_seen.setdefault(name, (arm, where))
-        if reference[0] is not arm and not values_equal(reference[0].parameters, arm.parameters):
-            raise JSONEncodeError(
-                arm_name_conflict_message(experiment.name, name, where, reference[1])
-            )
 
 
 # --- data ----------------------------------------------------------------------------------
