@@ -384,7 +384,14 @@ class Experiment(Base):
             if found is not None:
                 return found
         for index, trial in self.trials.items():
-            for arm in held_arms(trial):
+            if type(trial) is Trial:  # (the common case, without building a list)
+                run = trial.generator_run
+                arms: Iterable[Arm] = () if run is None else run.arms
+            else:
+                arms = held_arms(trial)
+            for arm in arms:
+                if wanted is not None and arm._name not in wanted:
+                    continue
                 found = clash(arm, f"trial {index}")
                 if found is not None:
                     return found

@@ -153,7 +153,9 @@ async def test_status_quo_changed_apart_from_a_batch_trial_s_is_an_error_at_save
     await save_experiment(_status_quo_experiment())
     loaded = await load_experiment("status_quo_experiment")
     loaded.status_quo.parameters["x1"] = 0.3
-    with pytest.raises(SQAEncodeError, match="status quo"):
+    with pytest.raises(
+        SQAEncodeError, match="arm name 'status_quo' stands for arms with different"
+    ):
         await save_experiment(loaded)
     assert (await load_experiment("status_quo_experiment")).status_quo.parameters["x1"] == 0.25
 

@@ -16,7 +16,6 @@ from enum import IntEnum
 from typing import Any
 
 from aestore.core.arm import Arm
-from aestore.core.base import values_equal
 from aestore.core.base_trial import BaseTrial
 from aestore.core.batch_trial import BatchTrial
 from aestore.core.data import Data
@@ -331,7 +330,6 @@ class Encoder:
             "status_quo_weight": None,
         }
         if isinstance(trial, BatchTrial) and trial.status_quo is not None:
-            _check_status_quo(trial)
             row["status_quo_name"] = trial.status_quo.name
             row["status_quo_parameters"] = dumps(trial.status_quo.parameters)
             row["status_quo_weight"] = number_to_text(trial.status_quo_weight)
@@ -487,19 +485,6 @@ def generator_runs_of(trial: BaseTrial) -> list[tuple[GeneratorRun, float | None
     if isinstance(trial, BatchTrial):
         return [(s.generator_run, s.weight) for s in trial.generator_run_structs]
     return [(gr, None) for gr in trial.generator_runs]
-
-
-def _check_status_quo(trial: BatchTrial) -> None:
-    """A batch trial's status quo named as the experiment's must have its parameters: the
-    experiment could not be loaded back (one arm name, two sets of parameters)."""
-    sq, own = trial.experiment.status_quo, trial.status_quo
-    if own is None or sq is None or own is sq or own.name != sq.name:
-        return
-    if not values_equal(own.parameters, sq.parameters):
-        raise SQAEncodeError(
-            f"Trial {trial.index}: its status quo arm {own.name!r} has other parameters than "
-            "the experiment's status quo of that name (change both, or set the trial's again)."
-        )
 
 
 def _arm_name(arm: Arm, trial_index: int) -> str:
