@@ -70,21 +70,18 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aestore.core.arm import Arm
-from aestore.core.base import values_equal
 from aestore.core.base_trial import BaseTrial
 from aestore.core.batch_trial import BatchTrial
-from aestore.core.experiment import Experiment, held_arms
+from aestore.core.experiment import Experiment
 from aestore.core.runner import Runner
 from aestore.core.tracking import arm_trial, journal_of
 from aestore.exceptions import (
     ConcurrentModificationError,
     ExperimentExistsError,
     SQAEncodeError,
-    arm_name_conflict_message,
     data_without_trial_message,
-    unnamed_arm_message,
 )
+from aestore.storage.sqa_store.arm_names import arm_suspects, check_arm_names, note_arm_suspects
 from aestore.storage.sqa_store.base_decoder import BLOBS_UNLOADED
 from aestore.storage.sqa_store.db import connection_scope, database_key
 from aestore.storage.sqa_store.encoder import Encoder, Row, TrialRows, generator_runs_of
@@ -189,7 +186,7 @@ async def _save_whole(
     # Changes from here on are noted (each trial is armed before it is encoded).
     position = journal.mark()
     trials = list(experiment.trials.items())  # other coroutines may add trials meanwhile
-    suspects = _arm_suspects(experiment, False)
+    suspects = arm_suspects(experiment, False)
     for start in range(0, len(trials), ENCODE_SLICE):
         if start:
             await asyncio.sleep(0)  # encoding 10,000 trials takes ~0.3 s: let the loop run
@@ -200,7 +197,7 @@ async def _save_whole(
                 history = experiment.data_by_trial.get(index)
                 if not arm_trial(trial, experiment):
                     untracked.add(index)
-                _note_arm_suspects(suspects, experiment, trial, changed=False)
+                note_arm_suspects(suspects, experiment, trial, changed=False)
                 trial_rows = encoder.trial_rows(trial, eid)
                 plan.add_trial_rows(encoder, trial_rows, eid, history or {})
                 entries[index] = TrialEntry.of(
@@ -211,7 +208,7 @@ async def _save_whole(
     # full collection then (~100 ms over the experiment's million objects) would stall the
     # event loop. The pause spans this one transaction's inserts only: never retries' backoff,
     # pool waits or other saves' work (a re-save's smaller writes run with the collector on).
-    _check_arm_names(experiment, suspects)
+    check_arm_names(experiment, suspects)
     with gc_paused():
         await execute_plan(conn, plan, eid, name)
     return new_state(
@@ -373,65 +370,6 @@ def _status_quo_columns(row: Row, row_image: tuple[Any, ...] | None) -> tuple[An
     return tuple(row_image[keys.index(column)] for column in _STATUS_QUO_COLUMNS)
 
 
-def _arm_suspects(experiment: Experiment, status_quo_changed: bool) -> set[str | None]:
-    """The set of arm names to check across the experiment (see :func:`_check_arm_names`):
-    the status quo's when it changed. Checks the status quo against the arm its name stands
-    for, as :func:`_note_arm_suspects` checks a trial's arms."""
-    suspects: set[str | None] = set()
-    status_quo = experiment.status_quo
-    if status_quo is not None:
-        if status_quo_changed:
-            suspects.add(status_quo._name)
-        _check_copy(experiment, status_quo, "the experiment's status quo", suspects)
-    return suspects
-
-
-def _note_arm_suspects(
-    suspects: set[str | None], experiment: Experiment, trial: BaseTrial, changed: bool
-) -> None:
-    """Check the trial's arms that are not the arm their name stands for (an equal copy,
-    usually: a load makes them, and so does adding an arm equal to a known one) against that
-    arm; with ``changed`` (its stored arms changed), add all their names to ``suspects``: an
-    arm changed in place, even the one its name stands for, may now clash with a copy
-    anywhere in the experiment."""
-    for arm in held_arms(trial):
-        if changed:
-            suspects.add(arm._name)
-        _check_copy(experiment, arm, f"trial {trial.index}", suspects)
-
-
-def _check_copy(experiment: Experiment, arm: Arm, where: str, suspects: set[str | None]) -> None:
-    name = arm._name
-    known = experiment.arms_by_name.get(name)  # type: ignore[arg-type]
-    if known is arm:
-        return
-    if name is None:
-        raise SQAEncodeError(unnamed_arm_message(experiment.name, where))
-    if known is None:
-        suspects.add(name)  # a name the experiment lost track of: compared with the others
-    elif not values_equal(known.parameters, arm.parameters):
-        raise SQAEncodeError(
-            arm_name_conflict_message(experiment.name, name, where, "experiment.arms_by_name")
-        )
-
-
-def _check_arm_names(experiment: Experiment, suspects: set[str | None]) -> None:
-    """Raise SQAEncodeError (before anything of this save is written or committed) when one
-    of the ``suspects`` stands for two sets of parameters in the experiment: stored, its
-    trials could not be loaded back. Scans the trials, but only after a change of arms that
-    were stored (rare: arms are seldom changed once named)."""
-    if not suspects:
-        return
-    conflict = experiment.arm_name_conflict(suspects)
-    if conflict is not None:
-        name, where, other = conflict
-        raise SQAEncodeError(
-            unnamed_arm_message(experiment.name, where)
-            if name is None
-            else arm_name_conflict_message(experiment.name, name, where, other)
-        )
-
-
 def _batches_with_status_quo(experiment: Experiment) -> list[int]:
     return [
         i
@@ -469,7 +407,7 @@ def _plan_trial(
     """Plan the writes of one trial: encode all its rows and write those that differ.
 
     Adds to ``suspects`` the names of its arms that may now clash with other arms of the
-    experiment (see :func:`_check_arm_names`).
+    experiment (see :func:`.arm_names.check_arm_names`).
 
     No shortcut by object identity or ``==`` on the objects: an in-place change (a generator
     run's ``gen_metadata``, an arm's parameters, ``1`` -> ``1.0``, a time's UTC offset) shows
@@ -481,7 +419,7 @@ def _plan_trial(
     # Armed before it is encoded: a change from now on is noted in the journal.
     builder.set_tracked(index, arm_trial(trial, experiment))
     rows = encoder.trial_rows(trial, eid)
-    _note_arm_suspects(suspects, experiment, trial, changed=False)
+    note_arm_suspects(suspects, experiment, trial, changed=False)
     if old is None:
         plan.add_trial_rows(encoder, rows, eid, history or {})
         builder.put(index, TrialEntry.of(trial, rows.trial, 1, history, _children(rows)))
@@ -505,7 +443,7 @@ def _plan_trial(
                 if children[0] != stored[0]:
                     # Its runs or arms changed: an arm changed in place (the one its name
                     # stands for, even) may now clash with an equal copy in another trial.
-                    _note_arm_suspects(suspects, experiment, trial, changed=True)
+                    note_arm_suspects(suspects, experiment, trial, changed=True)
         new = TrialEntry(trial, row_image, children, version, old.data)
     if history != old.data:
         plan_data(plan, encoder, eid, index, history or {}, old.data or {})
@@ -612,7 +550,7 @@ async def _save_changes(
             conn, experiment, encoder, state, builder
         )
     # The experiment row holds the status quo: when it changed, check its name everywhere.
-    suspects = _arm_suspects(experiment, status_quo_changed)
+    suspects = arm_suspects(experiment, status_quo_changed)
     plan = SavePlan()
     todo: list[int]
     if trial_indices is None:
@@ -647,7 +585,7 @@ async def _save_changes(
                 _plan_trial(plan, builder, encoder, experiment, index, old, suspects)
             if len(chunk) >= GC_STEP_MIN:
                 gc_step()  # (a few trials allocate too little to be worth a collection)
-    _check_arm_names(experiment, suspects)
+    check_arm_names(experiment, suspects)
     if not plan.empty:
         await execute_plan(conn, plan, state.experiment_id, experiment.name or "")
     return builder
