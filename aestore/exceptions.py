@@ -349,3 +349,17 @@ def unnamed_arm_message(experiment_name: str | None, holder: str) -> str:
         "(put into its generator run after the trial was made?); nothing was saved. Give a "
         "trial its arms with new_trial(), add_arm() or add_arms_and_weights(), which name them."
     )
+
+
+def arm_conflict_message(experiment_name: str | None, conflict: tuple[str | None, str, str]) -> str:
+    """The message for what :meth:`~aestore.core.experiment.Experiment.arm_name_conflict`
+    found: :func:`unnamed_arm_message` or :func:`arm_name_conflict_message`.
+
+    Example:
+        >>> arm_conflict_message("exp", (None, "trial 1", "")).startswith("Experiment 'exp'")
+        True
+    """
+    name, where, other = conflict
+    if name is None:
+        return unnamed_arm_message(experiment_name, where)
+    return arm_name_conflict_message(experiment_name, name, where, other)

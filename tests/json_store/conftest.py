@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from aestore.storage.json_store.registry import DEFAULT_REGISTRY, JSONRegistry
+from tests.fixtures import CustomMetric, CustomRunner
+
 NOBODY = 65534
 
 
@@ -53,3 +56,12 @@ def shared_dir() -> Iterator[Path]:
         if path.is_dir() and not path.is_symlink():
             path.chmod(0o755)
     shutil.rmtree(folder)
+
+
+@pytest.fixture(scope="module")
+def registry() -> JSONRegistry:
+    """The default registries plus the user classes of tests.fixtures (globals untouched)."""
+    registry = DEFAULT_REGISTRY.copy()
+    registry.register_class(CustomMetric)
+    registry.register_class(CustomRunner)
+    return registry

@@ -26,22 +26,12 @@ from aestore.storage.json_store.encoder import dumps, experiment_to_document, ob
 from aestore.storage.json_store.format import FORMAT_VERSION
 from aestore.storage.json_store.registry import (
     DECODER_REGISTRY,
-    DEFAULT_REGISTRY,
     ENCODER_REGISTRY,
     JSONRegistry,
 )
-from tests.fixtures import ALL_SAMPLES, CustomMetric, CustomRunner
+from tests.fixtures import ALL_SAMPLES, CustomMetric
 
 SAMPLE_IDS = sorted(ALL_SAMPLES)
-
-
-@pytest.fixture(scope="module")
-def registry() -> JSONRegistry:
-    """The default registries plus the user classes of tests.fixtures (globals untouched)."""
-    registry = DEFAULT_REGISTRY.copy()
-    registry.register_class(CustomMetric)
-    registry.register_class(CustomRunner)
-    return registry
 
 
 def encode(experiment: Experiment, registry: JSONRegistry) -> bytes:

@@ -23,19 +23,10 @@ from aestore.samples import make_experiment
 from aestore.storage.json_store import save as save_module
 from aestore.storage.json_store.encoder import experiment_to_document
 from aestore.storage.json_store.load import load_experiment
-from aestore.storage.json_store.registry import DEFAULT_REGISTRY, JSONRegistry
+from aestore.storage.json_store.registry import JSONRegistry
 from aestore.storage.json_store.save import save_experiment
-from tests.fixtures import ALL_SAMPLES, CustomMetric, CustomRunner, make_custom_classes_experiment
+from tests.fixtures import ALL_SAMPLES, make_custom_classes_experiment
 from tests.json_store.conftest import junk_files
-
-
-@pytest.fixture(scope="module")
-def registry() -> JSONRegistry:
-    """The default registries plus the user classes of tests.fixtures."""
-    registry = DEFAULT_REGISTRY.copy()
-    registry.register_class(CustomMetric)
-    registry.register_class(CustomRunner)
-    return registry
 
 
 async def save(

@@ -24,15 +24,7 @@ from aestore.storage.json_store.decoder import (
 from aestore.storage.json_store.encoder import experiment_to_document, object_to_json
 from aestore.storage.json_store.registry import DEFAULT_REGISTRY, JSONRegistry
 from aestore.storage.json_store.trial_decoders import trial_from_json, trial_tree_from_json
-from tests.fixtures import ALL_SAMPLES, CustomMetric, CustomRunner
-
-
-@pytest.fixture(scope="module")
-def registry() -> JSONRegistry:
-    registry = DEFAULT_REGISTRY.copy()
-    registry.register_class(CustomMetric)
-    registry.register_class(CustomRunner)
-    return registry
+from tests.fixtures import ALL_SAMPLES
 
 
 def _state(trial: Trial, registry: JSONRegistry) -> list[dict[str, Any]]:
@@ -141,8 +133,12 @@ def _document_with(change: Any) -> bytes:
 def test_a_bad_trial_fails_where_the_field_by_field_path_says(
     change: Any, path: str, message: str
 ) -> None:
+    _fails_at(_document_with(change), path, message)
+
+
+def _fails_at(document: bytes, path: str, message: str) -> None:
     with pytest.raises(JSONDecodeError, match=message) as caught:
-        experiment_from_document(_document_with(change))
+        experiment_from_document(document)
     assert caught.value.path == path
 
 
@@ -190,9 +186,7 @@ def _document_with_trial(change: Any) -> bytes:
 def test_a_bad_trial_field_fails_where_the_field_by_field_path_says(
     change: Any, path: str, message: str
 ) -> None:
-    with pytest.raises(JSONDecodeError, match=message) as caught:
-        experiment_from_document(_document_with_trial(change))
-    assert caught.value.path == path
+    _fails_at(_document_with_trial(change), path, message)
 
 
 def test_fields_the_encoder_does_not_write_are_ignored_as_before() -> None:

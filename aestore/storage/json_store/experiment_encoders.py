@@ -15,9 +15,8 @@ from aestore.core.data import DATA_COLUMNS
 from aestore.core.experiment import held_arms
 from aestore.exceptions import (
     JSONEncodeError,
-    arm_name_conflict_message,
+    arm_conflict_message,
     data_without_trial_message,
-    unnamed_arm_message,
 )
 from aestore.storage.json_store.format import (
     FORMAT_VERSION,
@@ -150,12 +149,7 @@ def _other_arms(experiment: Experiment) -> list[Arm]:
     if suspects:
         conflict = experiment.arm_name_conflict(suspects)
         if conflict is not None:
-            name, where, other = conflict
-            raise JSONEncodeError(
-                unnamed_arm_message(experiment.name, where)
-                if name is None
-                else arm_name_conflict_message(experiment.name, name, where, other)
-            )
+            raise JSONEncodeError(arm_conflict_message(experiment.name, conflict))
     if not arms_by_name.keys() - known:
         return []
     return [arm for name, arm in arms_by_name.items() if name not in known]

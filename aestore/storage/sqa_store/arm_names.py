@@ -25,7 +25,12 @@ from aestore.core.arm import Arm
 from aestore.core.base import values_equal
 from aestore.core.base_trial import BaseTrial
 from aestore.core.experiment import Experiment, held_arms
-from aestore.exceptions import SQAEncodeError, arm_name_conflict_message, unnamed_arm_message
+from aestore.exceptions import (
+    SQAEncodeError,
+    arm_conflict_message,
+    arm_name_conflict_message,
+    unnamed_arm_message,
+)
 
 __all__ = ["arm_suspects", "check_arm_names", "note_arm_suspects"]
 
@@ -81,9 +86,4 @@ def check_arm_names(experiment: Experiment, suspects: set[str | None]) -> None:
         return
     conflict = experiment.arm_name_conflict(suspects)
     if conflict is not None:
-        name, where, other = conflict
-        raise SQAEncodeError(
-            unnamed_arm_message(experiment.name, where)
-            if name is None
-            else arm_name_conflict_message(experiment.name, name, where, other)
-        )
+        raise SQAEncodeError(arm_conflict_message(experiment.name, conflict))
