@@ -105,3 +105,41 @@ async def test_copies_of_known_arms_in_new_trials_need_no_scan_of_the_trials(
     with pytest.raises(SQAEncodeError, match="arm name '0_0'"):
         await save_experiment(experiment)
     assert scans == [{"0_0"}]
+
+
+_STATUS_QUO = {"x1": 0.25, "x2": 0.75, "lr": 0.01, "layers": 2, "optimizer": "adam", "seed": 42}
+
+
+async def test_a_batch_trial_status_quo_changed_in_place_while_another_holds_a_copy(
+    store: str,
+) -> None:
+    # The status quo of a batch trial is stored in its trial row, not with its arms.
+    experiment = make_experiment(num_trials=0, name="batches")
+    first = experiment.new_batch_trial(GeneratorRun([Arm({**_STATUS_QUO, "x1": 0.5})]))
+    first.status_quo = Arm(dict(_STATUS_QUO))
+    second = experiment.new_batch_trial(GeneratorRun([Arm({**_STATUS_QUO, "x1": 0.6})]))
+    second.status_quo = Arm(dict(_STATUS_QUO))
+    assert first.status_quo is not second.status_quo
+    await save_experiment(experiment)
+    stored = await load_experiment("batches")
+    first.status_quo.parameters["x1"] = 0.9
+    message = await _refused(experiment, stored, "arm name 'status_quo'")
+    assert "trial 1" in message
+
+
+async def test_saving_a_trial_does_not_check_a_status_quo_it_does_not_write(
+    store: str,
+) -> None:
+    experiment = make_experiment(num_trials=1, name="unrelated")
+    batch = experiment.new_batch_trial(GeneratorRun([Arm({**_STATUS_QUO, "x1": 0.5})]))
+    batch.status_quo = Arm(dict(_STATUS_QUO))
+    experiment.status_quo = Arm(dict(_STATUS_QUO))  # a copy of the batch's
+    await save_experiment(experiment)
+    experiment.status_quo.parameters["x1"] = 0.9
+    experiment.trials[0].update_run_metadata({"k": 1})
+    await save_or_update_trial(experiment, experiment.trials[0])  # writes trial 0 only
+    stored = await load_experiment("unrelated")
+    assert stored.trials[0].run_metadata["k"] == 1 and stored.status_quo is not None
+    assert stored.status_quo.parameters["x1"] == 0.25
+    with pytest.raises(SQAEncodeError, match="arm name 'status_quo'"):
+        await save_experiment(experiment)  # writes the experiment row: refused

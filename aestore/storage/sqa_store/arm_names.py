@@ -35,13 +35,16 @@ from aestore.exceptions import (
 __all__ = ["arm_suspects", "check_arm_names", "note_arm_suspects"]
 
 
-def arm_suspects(experiment: Experiment, status_quo_changed: bool) -> set[str | None]:
+def arm_suspects(
+    experiment: Experiment, status_quo_changed: bool, check_status_quo: bool = True
+) -> set[str | None]:
     """The set of arm names to check across the experiment (see :func:`check_arm_names`):
-    the status quo's when it changed. Checks the status quo against the arm its name stands
-    for, as :func:`note_arm_suspects` checks a trial's arms."""
+    the status quo's when it changed. Checks the status quo (unless ``check_status_quo`` is
+    false: a save that does not write it) against the arm its name stands for, as
+    :func:`note_arm_suspects` checks a trial's arms."""
     suspects: set[str | None] = set()
     status_quo = experiment.status_quo
-    if status_quo is not None:
+    if status_quo is not None and check_status_quo:
         if status_quo_changed:
             suspects.add(status_quo._name)
         _check_copy(experiment, status_quo, "the experiment's status quo", suspects)

@@ -62,6 +62,7 @@ experiment row, then trials by ascending index.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -106,6 +107,7 @@ from aestore.storage.sqa_store.save_plan import (
 from aestore.storage.sqa_store.snapshot import (
     NO_CHILDREN,
     RUN_KEYS,
+    TRIAL_KEYS,
     Children,
     ExperimentState,
     StateBuilder,
@@ -139,6 +141,10 @@ GC_STEP_MIN = 50
 # The generator-run columns that ``load_experiment(reduced_state=True)`` leaves out (all
 # runs but the last get None).
 REDUCED_STATE_COLUMNS = ("model_kwargs", "bridge_kwargs", "gen_metadata", "model_state_after_gen")
+# A batch trial's status quo, in its trial row's image.
+_STATUS_QUO_OF_TRIAL = operator.itemgetter(
+    *(TRIAL_KEYS.index(column) for column in ("status_quo_name", "status_quo_parameters"))
+)
 # Trial indices per ``IN (...)`` list when reading stored child rows.
 READ_IN_MAX = 500
 
@@ -440,10 +446,12 @@ def _plan_trial(
             version += 1
             if children != stored:
                 plan_children(plan, rows, eid, stored, children)
-                if children[0] != stored[0]:
-                    # Its runs or arms changed: an arm changed in place (the one its name
-                    # stands for, even) may now clash with an equal copy in another trial.
-                    note_arm_suspects(suspects, experiment, trial, changed=True)
+            if children[0] != stored[0] or _STATUS_QUO_OF_TRIAL(row_image) != (
+                _STATUS_QUO_OF_TRIAL(old.row)
+            ):
+                # Its runs, arms or status quo changed: an arm changed in place (the one its
+                # name stands for, even) may now clash with an equal copy in another trial.
+                note_arm_suspects(suspects, experiment, trial, changed=True)
         new = TrialEntry(trial, row_image, children, version, old.data)
     if history != old.data:
         plan_data(plan, encoder, eid, index, history or {}, old.data or {})
@@ -550,7 +558,8 @@ async def _save_changes(
             conn, experiment, encoder, state, builder
         )
     # The experiment row holds the status quo: when it changed, check its name everywhere.
-    suspects = arm_suspects(experiment, status_quo_changed)
+    # (the status quo is checked only when the experiment row is written)
+    suspects = arm_suspects(experiment, status_quo_changed, check_status_quo=experiment_level)
     plan = SavePlan()
     todo: list[int]
     if trial_indices is None:
