@@ -224,37 +224,53 @@ async def test_cancel_waits_for_the_running_step(
     assert (still_waiting, gate.finished.is_set()) == (True, True)
 
 
-@pytest.fixture
-def single_thread_pool(monkeypatch: pytest.MonkeyPatch) -> Any:
-    pool = ThreadPoolExecutor(max_workers=1)
-    monkeypatch.setattr(files, "_executor", pool)
-    yield pool
-    pool.shutdown(wait=True)
-
-
 async def test_cancel_between_the_steps_keeps_the_old_file_and_leaves_no_junk(
-    target: Path, monkeypatch: pytest.MonkeyPatch, single_thread_pool: ThreadPoolExecutor
+    target: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Step 1 ends by occupying the only pool thread, so step 2 is still queued at the cancel.
-    busy, step_1_done = threading.Event(), threading.Event()
+    # Step 1 has written and fsynced the temp file; the cancel comes before step 2 starts.
+    step_1_done, cancelled = threading.Event(), threading.Event()
     real_step_1 = files._lock_and_write_temp
 
-    def step_1_then_busy_pool(write: Any) -> bool:
+    def step_1_then_wait(write: Any) -> bool:
         taken = real_step_1(write)
-        single_thread_pool.submit(busy.wait, 30)
         step_1_done.set()
+        cancelled.wait(30)
         return taken
 
-    monkeypatch.setattr(files, "_lock_and_write_temp", step_1_then_busy_pool)
+    monkeypatch.setattr(files, "_lock_and_write_temp", step_1_then_wait)
     task = asyncio.create_task(files.write_atomic(str(target), NEW))
     await asyncio.to_thread(step_1_done.wait, 30)
-    await asyncio.sleep(0.01)  # step 2 is submitted, behind the busy job
     task.cancel()
-    await asyncio.sleep(0.01)  # the task handles the cancel while step 2 is still queued
-    busy.set()
+    await asyncio.sleep(0.01)  # the task handles the cancel while the job is between steps
+    cancelled.set()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert (target.read_bytes(), junk_files(target.parent, {target.name})) == (OLD, [])
+    assert (
+        target.read_bytes(),
+        junk_files(target.parent, {target.name}),
+        lock_is_free(target),
+    ) == (
+        OLD,
+        [],
+        True,
+    )
+
+
+async def test_a_write_is_one_job_in_the_pool(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both steps run in one pool job: one thread hop per save, not one per step.
+    submitted: list[Any] = []
+    pool = files.io_executor()
+    real_submit = pool.submit
+
+    def counting_submit(fn: Any, *args: Any) -> Any:
+        submitted.append(fn)
+        return real_submit(fn, *args)
+
+    monkeypatch.setattr(pool, "submit", counting_submit)
+    await files.write_atomic(str(target), NEW)
+    assert (submitted, target.read_bytes()) == ([files._write_job], NEW)
 
 
 async def test_cancel_before_the_write_starts_keeps_the_old_file(target: Path) -> None:

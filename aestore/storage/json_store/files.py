@@ -6,12 +6,14 @@ What :func:`write_atomic` guarantees for ``path``:
   is flushed, fsynced and then ``os.replace``d over ``path``; on POSIX the folder is fsynced
   after the replace. A reader sees the old document or the new one, never a mix.
 - **Nothing left behind.** A write that fails (disk full, permissions, a directory in the way)
-  or is cancelled removes its temp file. The blocking work is two steps in a thread: (1) take
-  the lock, write and fsync the temp file (a big document is encoded in this step, piece by
-  piece as it is written, see :data:`Document`); (2) replace, fsync the folder, release the
-  lock. A cancel that arrives while a step runs does not abandon it: the step finishes, step
-  1 is undone, and only then does ``CancelledError`` propagate. So a cancelled write leaves
-  the old file, or - when the cancel came once step 2 had started - the new one.
+  or is cancelled removes its temp file. The blocking work is one job in a thread, in two
+  steps: (1) take the lock, write and fsync the temp file (a big document is encoded in this
+  step, piece by piece as it is written, see :data:`Document`); (2) replace, fsync the folder,
+  release the lock. A cancel that arrives while the job runs does not abandon it: the job
+  checks for a cancel between the steps (step 1 is then undone and step 2 skipped), the
+  awaiting task waits for the job to stop, and only then does ``CancelledError`` propagate.
+  So a cancelled write leaves the old file, or - when the cancel came once step 2 had
+  started - the new one.
 - **One writer at a time**, across processes and threads: an exclusive ``fcntl.flock`` on a
   sidecar ``<path>.lock``, held from the temp file's creation to the replace. The lock is
   polled without blocking (``LOCK_NB`` in the I/O pool, then ``asyncio.sleep`` with backoff),
@@ -139,12 +141,14 @@ async def run_blocking(
     *args: Any,
     undo: Callable[[T], object] | None = None,
     always: bool = False,
+    on_cancel: Callable[[], object] | None = None,
 ) -> T:
     """Run ``fn(*args)`` in :func:`io_executor` without ever abandoning it.
 
-    If the calling task is cancelled while ``fn`` runs, ``fn`` is allowed to finish, then
-    ``undo(result)`` runs (when given and ``fn`` succeeded), and only then is
-    ``CancelledError`` raised. A call the pool had not started yet is dropped, unless
+    If the calling task is cancelled while ``fn`` runs, ``on_cancel()`` is called at once
+    in the event loop's thread (when given: e.g. to set a flag ``fn`` checks), ``fn`` is
+    allowed to finish, then ``undo(result)`` runs (when given and ``fn`` succeeded), and only
+    then is ``CancelledError`` raised. A call the pool had not started yet is dropped, unless
     ``always`` (for clean-ups, which must run whatever happens). So when this returns or
     raises, ``fn`` is no longer running and its effect is known.
 
@@ -160,6 +164,8 @@ async def run_blocking(
         # shield: a cancel must not cancel `waiter`, or the result we may need to undo is lost.
         return await asyncio.shield(waiter)
     except asyncio.CancelledError:
+        if on_cancel is not None:
+            on_cancel()
         if not always and job.cancel():
             raise  # never started
         await _wait_ignoring_cancel(waiter)
@@ -436,10 +442,11 @@ def _remove_quietly(path: str) -> None:
 
 
 class _Write:
-    """One write's state, handed from step to step. Steps never overlap (run_blocking returns
-    only once its step has stopped), so they need no lock of their own."""
+    """One write's state, handed from step to step. The steps run one after the other in one
+    pool job; ``cancelled`` is set from the event loop's thread when the awaiting task is
+    cancelled, and read by the job between its steps."""
 
-    __slots__ = ("data", "lock_fd", "lock_path", "path", "temp")
+    __slots__ = ("cancelled", "data", "lock_fd", "lock_path", "path", "temp")
 
     def __init__(self, path: str, data: Document) -> None:
         self.path = path
@@ -448,6 +455,19 @@ class _Write:
         self.lock_path = os.path.join(folder, _short(name) + LOCK_SUFFIX)
         self.lock_fd: int | None = None
         self.temp: str | None = None
+        self.cancelled = False
+
+
+def _write_job(write: _Write) -> bool:
+    """The whole blocking write, in the pool: False if another writer holds the lock (nothing
+    done), else True once step 2 ran or, for a write cancelled during step 1, was skipped."""
+    if not _lock_and_write_temp(write):
+        return False
+    if write.cancelled:
+        _discard(write)
+    else:
+        _replace_and_unlock(write)
+    return True
 
 
 def _lock_and_write_temp(write: _Write) -> bool:
@@ -488,6 +508,12 @@ def _release(write: _Write) -> None:
         _unlock(fd, write.lock_path)
 
 
+def _cancel_write(write: _Write) -> None:
+    # Runs in the event loop's thread; the job reads it between its steps. A cancel that
+    # comes after that check finds step 2 under way, and the new file stays.
+    write.cancelled = True
+
+
 async def write_atomic(path: str, data: Document) -> None:
     """Replace the file at ``path`` (resolved, see :func:`resolve_path`) with ``data``.
 
@@ -505,17 +531,13 @@ async def write_atomic(path: str, data: Document) -> None:
         b'{}'
     """
     write = _Write(path, data)
-    # Two blocking steps (two thread hops): the cancel points are before, between and after.
+    # One thread hop per attempt: the job itself skips step 2 when the cancel came during
+    # step 1, so the only cancel points out here are before the job starts and while the
+    # lock is polled.
     delay = _LOCK_POLL_FIRST
-    while not await run_blocking(_lock_and_write_temp, write, undo=lambda _: _discard(write)):
+    while not await run_blocking(_write_job, write, on_cancel=lambda: _cancel_write(write)):
         await asyncio.sleep(delay * random.uniform(0.5, 1.5))
         delay = min(delay * 2, _LOCK_POLL_MAX)
-    try:
-        await run_blocking(_replace_and_unlock, write)
-    except BaseException:
-        # Cancelled before the pool started step 2 (after it, there is nothing left to undo).
-        await run_blocking(_discard, write, always=True)
-        raise
 
 
 # --- reading -----------------------------------------------------------------------------------
