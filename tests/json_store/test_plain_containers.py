@@ -5,7 +5,9 @@ lossily."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,16 +46,60 @@ def test_a_plain_list_that_gets_a_nan_is_checked_again() -> None:
     assert to_json_safe(values) != [1.0, 2.0, math.nan]  # the NaN is tagged
 
 
-async def test_nan_put_into_saved_metadata_round_trips(tmp_path: Path) -> None:
+# Each container the trial encoder writes as it is once known plain: a NaN put in after a
+# save must be tagged by the next save.
+def _set_run_metadata(trial: Any) -> None:
+    trial.run_metadata["loss"] = math.nan
+
+
+def _set_stop_metadata(trial: Any) -> None:
+    trial.stop_metadata["why"] = math.inf
+
+
+def _set_properties(trial: Any) -> None:
+    trial.properties["score"] = -math.inf
+
+
+def _set_arm_parameter(trial: Any) -> None:
+    trial.arm.parameters["x1"] = math.inf
+
+
+def _set_weight(trial: Any) -> None:
+    trial.generator_run.weights[0] = math.nan
+
+
+def _set_gen_metadata(trial: Any) -> None:
+    trial.generator_run.gen_metadata["acq"] = math.nan
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        _set_run_metadata,
+        _set_stop_metadata,
+        _set_properties,
+        _set_arm_parameter,
+        _set_weight,
+        _set_gen_metadata,
+    ],
+    ids=[
+        "run_metadata",
+        "stop_metadata",
+        "properties",
+        "arm_parameters",
+        "weights",
+        "gen_metadata",
+    ],
+)
+async def test_a_non_finite_float_put_in_after_a_save_round_trips(
+    tmp_path: Path, mutate: Callable[[Any], None]
+) -> None:
     experiment = make_experiment(3)
     path = tmp_path / "e.json"
     await save_experiment(experiment, path)  # the encoder marks the containers plain
-    experiment.trials[1].run_metadata["loss"] = math.nan
-    experiment.trials[2].arm.parameters["x1"] = math.inf
+    mutate(experiment.trials[1])
     await save_experiment(experiment, path)
     loaded = await load_experiment(path)
-    assert math.isnan(loaded.trials[1].run_metadata["loss"])
-    assert loaded.trials[2].arm.parameters["x1"] == math.inf
     assert loaded == experiment
 
 

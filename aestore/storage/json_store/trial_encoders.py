@@ -19,7 +19,7 @@ from aestore.core import (
     Trial,
 )
 from aestore.core.base_trial import BaseTrial
-from aestore.core.tracking import TrackedDict
+from aestore.core.tracking import TrackedDict, TrackedList
 from aestore.storage.json_store.format import to_json_safe, typed_datetime
 
 __all__ = [
@@ -33,9 +33,6 @@ __all__ = [
     "trial_tree_to_dict",
 ]
 
-# A model object's dict attributes are plain dicts or the model's tracked ones.
-_DICT_TYPES = frozenset({dict, TrackedDict})
-
 
 def _base_trial_dict(trial: BaseTrial, type_name: str) -> dict[str, Any]:
     v: Any
@@ -45,15 +42,16 @@ def _base_trial_dict(trial: BaseTrial, type_name: str) -> dict[str, Any]:
         "trial_type": trial.trial_type,
         "ttl_seconds": trial.ttl_seconds,
         "status": trial.status._name_,
-        # Metadata dicts are often empty: skip the call then.
+        # Tracked containers that are empty, or known plain (see to_json_safe), go to orjson
+        # as they are: the checks are inlined, which saves a call per field and trial.
         "run_metadata": v
-        if type(v := trial.run_metadata) in _DICT_TYPES and not v
+        if type(v := trial.run_metadata) is TrackedDict and (v._ae_plain or not v)
         else to_json_safe(v),
         "stop_metadata": v
-        if type(v := trial.stop_metadata) in _DICT_TYPES and not v
+        if type(v := trial.stop_metadata) is TrackedDict and (v._ae_plain or not v)
         else to_json_safe(v),
         "properties": v
-        if type(v := trial.properties) in _DICT_TYPES and not v
+        if type(v := trial.properties) is TrackedDict and (v._ae_plain or not v)
         else to_json_safe(v),
         "runner": trial.runner,
         # Naive and UTC datetimes (or None) go to orjson as they are: skip the call then.
@@ -107,8 +105,15 @@ def trial_tree_to_dict(trial: Trial) -> dict[str, Any]:
         arms: list[Any] = run.arms
         # (a trial's run holds one arm: no list comprehension for it)
         if len(arms) == 1 and type(arm := arms[0]) is Arm:
+            params = arm.parameters
             arms = [
-                {"__type": "Arm", "name": arm._name, "parameters": to_json_safe(arm.parameters)}
+                {
+                    "__type": "Arm",
+                    "name": arm._name,
+                    "parameters": params
+                    if type(params) is TrackedDict and params._ae_plain
+                    else to_json_safe(params),
+                }
             ]
         else:
             arms = _arm_dicts(arms)
@@ -169,7 +174,7 @@ def _generator_run_dict(run: GeneratorRun, arms: list[Any]) -> dict[str, Any]:
         "__type": "GeneratorRun",
         "index": run.index,
         "arms": arms,
-        "weights": to_json_safe(run.weights),
+        "weights": v if type(v := run.weights) is TrackedList and v._ae_plain else to_json_safe(v),
         "generator_run_type": run._generator_run_type,
         "optimization_config": run.optimization_config,
         "search_space": run.search_space,
@@ -186,7 +191,9 @@ def _generator_run_dict(run: GeneratorRun, arms: list[Any]) -> dict[str, Any]:
         "model_key": run.model_key,
         "model_kwargs": None if (v := run.model_kwargs) is None else to_json_safe(v),
         "bridge_kwargs": None if (v := run.bridge_kwargs) is None else to_json_safe(v),
-        "gen_metadata": None if (v := run.gen_metadata) is None else to_json_safe(v),
+        "gen_metadata": v
+        if (v := run.gen_metadata) is None or (type(v) is TrackedDict and v._ae_plain)
+        else to_json_safe(v),
         "model_state_after_gen": (
             None if (v := run.model_state_after_gen) is None else to_json_safe(v)
         ),
