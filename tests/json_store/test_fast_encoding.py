@@ -120,6 +120,24 @@ def test_a_registry_with_its_own_arm_encoder_is_used_for_arms_in_trials() -> Non
     )
 
 
+def test_a_registry_with_its_own_arm_encoder_is_used_in_every_piece(
+    big_experiment: Experiment,
+) -> None:
+    # In pieces, single-arm trials are encoded up front, unless the registry has an encoder
+    # of its own for one of the three classes trial_tree_to_dict stands for.
+    registry = DEFAULT_REGISTRY.copy()
+
+    def arm_with_note(arm: Arm) -> dict[str, Any]:
+        return {**arm_to_dict(arm), "note": "mine"}
+
+    registry.encoders[Arm] = arm_with_note
+    document = experiment_to_document(big_experiment, registry.encoders, registry.class_encoders)
+    assert document.count(b'"note":"mine"') == BIG
+    assert document.replace(b"\n", b"") == orjson.dumps(
+        object_to_json(big_experiment, registry.encoders, registry.class_encoders)
+    )
+
+
 # --- in pieces ---------------------------------------------------------------------------------
 
 

@@ -54,13 +54,18 @@ def join_chunked(
 
 
 def chunked_parts(
-    fields: dict[str, Any], dumps: Callable[[Any], bytes], trials_key: str = "trials"
+    fields: dict[str, Any],
+    dumps: Callable[[Any], bytes],
+    trials_key: str = "trials",
+    dumps_trials: Callable[[list[Any]], bytes] | None = None,
 ) -> Iterator[bytes | memoryview]:
     """:func:`join_chunked`'s document in pieces, each made when it is asked for.
 
     The trials are encoded :data:`PIECE_TRIALS` at a time, so a writer can write (and the
     disk start storing) the first pieces while the next are being encoded, and the whole
     document never sits in memory twice. ``b"".join`` of the pieces is the document.
+    ``dumps_trials`` (default ``dumps``) writes one such list of trials; it must give what
+    ``dumps`` gives for it.
 
     Example:
         >>> parts = list(chunked_parts({"trials": list(range(250)), "n": 1}, orjson.dumps))
@@ -69,6 +74,7 @@ def chunked_parts(
         (9, True)
     """
     trials = fields[trials_key]
+    dumps_piece = dumps if dumps_trials is None else dumps_trials
     token = secrets.token_hex(16)  # a placeholder no value of the document can spell
     outer = dumps({**fields, trials_key: token})
     head, found, tail = outer.partition(b'"' + token.encode() + b'"')
@@ -85,7 +91,7 @@ def chunked_parts(
         for start in range(chunk, end, PIECE_TRIALS):
             if start != chunk:
                 yield b","
-            yield memoryview(dumps(trials[start : min(start + PIECE_TRIALS, end)]))[1:-1]
+            yield memoryview(dumps_piece(trials[start : min(start + PIECE_TRIALS, end)]))[1:-1]
     yield b"[\n\n]" if count == 0 else b"\n]"
     yield tail
 
