@@ -1,4 +1,5 @@
-"""The event loop keeps running during big saves and loads; small ones stay on the loop."""
+"""The event loop keeps running during big saves and loads: a big save is encoded in the I/O
+thread, a small one on the loop; a load is decoded on the loop, in steps."""
 
 from __future__ import annotations
 
@@ -119,22 +120,76 @@ async def test_encoding_runs_off_the_loop_only_for_big_experiments(
     assert (tmp_path / "e.json").read_bytes() == experiment_to_document(experiment)
 
 
-@pytest.mark.parametrize(("num_trials", "off_loop"), SIZES)
-async def test_decoding_runs_off_the_loop_only_for_big_files(
-    big_file: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    num_trials: int,
-    off_loop: bool,
+class StepRecorder:
+    """Wraps ``experiment_document_steps`` and records the thread of each step it runs."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.threads: list[int] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._record(self.fn(*args, **kwargs))
+
+    def _record(self, steps: Any) -> Any:
+        while True:
+            self.threads.append(threading.get_ident())
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+            yield
+
+
+@pytest.mark.parametrize("num_trials", [1, BIG], ids=["1-trial", "big"])
+async def test_decoding_runs_on_the_loop_in_steps(
+    big_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, num_trials: int
 ) -> None:
     path = big_file
     if num_trials != BIG:
         path = tmp_path / "small.json"
         path.write_bytes(experiment_to_document(make_experiment(num_trials)))
-    decode = ThreadRecorder(load_module.experiment_from_document)
-    monkeypatch.setattr(load_module, "experiment_from_document", decode)
-    await load_experiment(path)
-    assert (decode.threads[0] != threading.get_ident()) == off_loop
+    recorder = StepRecorder(load_module.experiment_document_steps)
+    monkeypatch.setattr(load_module, "experiment_document_steps", recorder)
+    loaded = await load_experiment(path)
+    assert loaded.num_trials == num_trials
+    # Every step in the loop's thread; a big file in many steps (~1 per 100 trials), a
+    # small one in one.
+    assert set(recorder.threads) == {threading.get_ident()}
+    yields = len(recorder.threads) - 1
+    assert yields >= BIG // 100 if num_trials == BIG else yields == 0, yields
+
+
+async def test_other_tasks_run_between_the_steps_of_a_load(big_file: Path) -> None:
+    ticks = 0  # while the document is being decoded (the collector is paused meanwhile)
+    loading = True
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while loading:
+            ticks += not gc.isenabled()
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    ticks = 0
+    await load_experiment(big_file)
+    loading = False
+    await task
+    assert ticks >= BIG // 100, ticks
+
+
+async def test_a_load_cancelled_between_steps_resumes_the_collector(big_file: Path) -> None:
+    assert gc.isenabled()
+    task = asyncio.create_task(load_experiment(big_file))
+    for _ in range(50):  # the read, then some decoding steps
+        await asyncio.sleep(0.001)
+        if not gc.isenabled():
+            break
+    assert not gc.isenabled()  # paused: the task is between two steps of its decoding
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert gc.isenabled()
 
 
 # --- cancelling while the encoder runs in a thread -------------------------------------------

@@ -267,13 +267,13 @@ def test_another_trial_decoder_is_used_for_every_trial(monkeypatch: pytest.Monke
 
 def test_small_chunked_documents_are_parsed_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = decoder_module.parse_chunked
+    real = decoder_module.parse_chunked_steps
 
     def spy(data: Any) -> Any:
         calls.append(len(data))
         return real(data)
 
-    monkeypatch.setattr(decoder_module, "parse_chunked", spy)
+    monkeypatch.setattr(decoder_module, "parse_chunked_steps", spy)
     experiment: Experiment = make_big_experiment(json_store.chunks.CHUNK_TRIALS + 1)
     document = experiment_to_document(experiment)
     assert document.count(b"\n") == 3  # chunked layout

@@ -26,8 +26,16 @@ from typing import Any
 import orjson
 
 from aestore._gc import gc_step
+from aestore._steps import Steps, run_steps
 
-__all__ = ["CHUNK_TRIALS", "PIECE_TRIALS", "chunked_parts", "join_chunked", "parse_chunked"]
+__all__ = [
+    "CHUNK_TRIALS",
+    "PIECE_TRIALS",
+    "chunked_parts",
+    "join_chunked",
+    "parse_chunked",
+    "parse_chunked_steps",
+]
 
 # Trials per chunk: ~0.5 MB of JSON, a few ms to parse.
 CHUNK_TRIALS = 500
@@ -105,6 +113,16 @@ def parse_chunked(data: bytes | bytearray | memoryview | str) -> Any:
         >>> parse_chunked(b'{"trials": []}') is None
         True
     """
+    return run_steps(parse_chunked_steps(data))
+
+
+def parse_chunked_steps(data: bytes | bytearray | memoryview | str) -> Steps[Any]:
+    """:func:`parse_chunked` in steps (see :mod:`aestore._steps`): it yields after each chunk.
+
+    Example:
+        >>> run_steps(parse_chunked_steps(join_chunked({"trials": [1], "n": 1}, orjson.dumps)))
+        {'trials': [1], 'n': 1}
+    """
     if not isinstance(data, bytes):
         return None
     first = data.find(b"\n")
@@ -124,6 +142,7 @@ def parse_chunked(data: bytes | bytearray | memoryview | str) -> Any:
         trials: list[Any] = []
         start = first + 1
         while True:
+            yield
             stop = data.find(b",\n", start, last)
             end = last if stop < 0 else stop
             trials.extend(orjson.loads(b"[" + data[start:end] + b"]"))

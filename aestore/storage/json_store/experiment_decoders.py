@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aestore._gc import gc_step
+from aestore._steps import Steps, run_steps
 from aestore.core import Arm, Data, Experiment, Metric, OptimizationConfig, SearchSpace, Trial
 from aestore.core.base_trial import BaseTrial
 from aestore.core.data import DATA_COLUMNS, OPTIONAL_COLUMNS
@@ -35,7 +36,7 @@ from aestore.storage.json_store.trial_decoders import trial_tree_from_json
 if TYPE_CHECKING:
     from aestore.storage.json_store.decoder import DecodeContext
 
-__all__ = ["data_from_json", "experiment_from_json"]
+__all__ = ["STEP_OBJECTS", "data_from_json", "experiment_from_json", "experiment_steps"]
 
 
 def experiment_from_json(d: dict[str, Any], ctx: DecodeContext) -> Experiment:
@@ -44,6 +45,13 @@ def experiment_from_json(d: dict[str, Any], ctx: DecodeContext) -> Experiment:
     Trials get ``_experiment`` set to the new experiment; ``arms_by_name`` (and the signature
     index) are rebuilt the way the model builds them: status quo, then every trial's arms in
     trial order, then ``other_arms``.
+    """
+    return run_steps(experiment_steps(d, ctx))
+
+
+def experiment_steps(d: dict[str, Any], ctx: DecodeContext) -> Steps[Experiment]:
+    """:func:`experiment_from_json` in steps (see :mod:`aestore._steps`): it yields every
+    :data:`STEP_OBJECTS` trials and data attachments, so a load can let the event loop run.
     """
     version = d["format_version"]
     if type(version) is not int or version < 1:
@@ -70,9 +78,9 @@ def experiment_from_json(d: dict[str, Any], ctx: DecodeContext) -> Experiment:
         properties=dict_field(d, "properties", ctx),
     )
     experiment.time_created = datetime_value(d["time_created"], "time_created", ctx)  # type: ignore[assignment]
-    _add_trials(experiment, list_field(d, "trials"), ctx)
+    yield from _add_trials(experiment, list_field(d, "trials"), ctx)
     if type(d["data_by_trial"]) is dict:
-        _add_data_log(experiment, d["data_by_trial"], ctx)
+        yield from _add_data_log(experiment, d["data_by_trial"], ctx)
     else:
         _add_data(experiment, list_field(d, "data_by_trial"), ctx)
     experiment._name_and_store_arms(objects_field(d, "other_arms", Arm, ctx), trial_index=None)
@@ -84,20 +92,25 @@ def experiment_from_json(d: dict[str, Any], ctx: DecodeContext) -> Experiment:
 # first collection after it would walk every object made, in one call holding the GIL
 # (~25 ms at 10,000 trials, a gap in the event loop).
 GC_STEP_OBJECTS = 1_000
+# Trials (or data attachments) decoded between two yields of the steps: ~1 ms of work.
+STEP_OBJECTS = 100
 
 
-def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -> None:
+def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -> Steps[None]:
     store_arms = experiment._name_and_store_arms
     arms_by_name = experiment.arms_by_name
     by_index = experiment.trials
     value = ctx.value
-    step = GC_STEP_OBJECTS
+    collect_every = GC_STEP_OBJECTS
+    yield_every = STEP_OBJECTS
     last = len(trials) - 1
     # Single-arm trials go straight to their decoder (when it is the model's own), without
     # the context's dispatch; a failure is reported as the dispatch would.
     direct = ctx.decoder("Trial") is trial_tree_from_json
     for position, raw in enumerate(trials):
-        if position % step == step - 1 and position != last:
+        if position % yield_every == yield_every - 1 and position != last:
+            yield
+        if position % collect_every == collect_every - 1 and position != last:
             gc_step()
         if direct and type(raw) is dict and raw.get(TYPE_KEY) == "Trial":
             try:
@@ -145,7 +158,7 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
             ) from err
 
 
-def _add_data_log(experiment: Experiment, log: dict[str, Any], ctx: DecodeContext) -> None:
+def _add_data_log(experiment: Experiment, log: dict[str, Any], ctx: DecodeContext) -> Steps[None]:
     """Cut the columnar data log into one Data per attachment.
 
     The log is written by ``experiment_encoders._data_by_trial``.
@@ -181,10 +194,13 @@ def _add_data_log(experiment: Experiment, log: dict[str, Any], ctx: DecodeContex
     )
     data_by_trial = experiment.data_by_trial
     start = 0
-    step = GC_STEP_OBJECTS
+    collect_every = GC_STEP_OBJECTS
+    yield_every = STEP_OBJECTS
     last = len(sizes) - 1
     for position, (index, stamp, size) in enumerate(zip(trial_indices, stamps, sizes, strict=True)):
-        if position % step == step - 1 and position != last:
+        if position % yield_every == yield_every - 1 and position != last:
+            yield
+        if position % collect_every == collect_every - 1 and position != last:
             gc_step()
         end = start + size
         data = Data.__new__(Data)

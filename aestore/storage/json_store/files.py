@@ -41,7 +41,7 @@ awaiting task is cancelled the thread's call is abandoned while it still runs. O
 path that means a temp file created after the cleanup already ran (left behind for good), or
 the file closed while a write is still using its descriptor. :func:`run_blocking` runs the same
 kind of call on the same kind of pool, but waits for it and undoes it before honouring the
-cancel. Reads, which have nothing to undo, use aiofiles (:func:`read_file`).
+cancel. Reads, which have nothing to undo, use aiofiles' thread wrapper (:func:`read_file`).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import aiofiles
+import aiofiles.os
 
 from aestore.exceptions import JSONFileNotFoundError, JSONStoreIOError
 
@@ -543,10 +543,20 @@ async def write_atomic(path: str, data: Document) -> None:
 # --- reading -----------------------------------------------------------------------------------
 
 
+def _read_whole(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+_read_in_pool = aiofiles.os.wrap(_read_whole)
+
+
 async def read_file(path: str) -> bytes:
     """The whole content of the file at ``path``, read in :func:`io_executor`.
 
-    Raises ``OSError`` as is; callers translate it with :func:`io_error`.
+    Open, read and close are one job in the pool (one thread hop, not one per call as with
+    an ``aiofiles.open`` file object). Raises ``OSError`` as is; callers translate it with
+    :func:`io_error`.
 
     Example:
         >>> import asyncio, tempfile, os
@@ -555,5 +565,5 @@ async def read_file(path: str) -> bytes:
         >>> asyncio.run(read_file(path))
         b'[1]'
     """
-    async with aiofiles.open(path, "rb", executor=io_executor()) as file:
-        return await file.read()
+    data: bytes = await _read_in_pool(path, executor=io_executor())
+    return data
