@@ -7,7 +7,8 @@ Nested model objects are left in the dicts for the encoder to recurse into (see
 
 from __future__ import annotations
 
-from itertools import chain
+from functools import reduce
+from operator import iadd
 from typing import Any
 
 from aestore.core import Arm, Data, Experiment, Trial
@@ -98,7 +99,8 @@ def _data_by_trial(data_by_trial: dict[int, dict[int, Data]]) -> dict[str, Any] 
             pieces = [columns[name] for columns in parts]
             if list(map(len, pieces)) != sizes:  # a Data whose columns disagree in length
                 return _data_by_trial_as_objects(data_by_trial)
-            log[name] = list(chain.from_iterable(pieces))
+            # (extending one list costs less than chain.from_iterable's iterator per piece)
+            log[name] = reduce(iadd, pieces, [])
     except KeyError:  # a Data missing a column
         return _data_by_trial_as_objects(data_by_trial)
     return {
