@@ -273,6 +273,17 @@ async def test_a_write_is_one_job_in_the_pool(
     assert (submitted, target.read_bytes()) == ([files._write_job], NEW)
 
 
+async def test_a_cancelled_write_whose_temp_file_cannot_be_removed_still_frees_the_lock(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: str) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
+    monkeypatch.setattr(files, "_remove_quietly", refuse)
+    await cancel_during("_write_temp", target, monkeypatch)
+    assert (target.read_bytes(), lock_is_free(target)) == (OLD, True)
+
+
 async def test_cancel_before_the_write_starts_keeps_the_old_file(target: Path) -> None:
     task = asyncio.create_task(files.write_atomic(str(target), NEW))
     task.cancel()

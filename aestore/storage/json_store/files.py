@@ -495,11 +495,14 @@ def _replace_and_unlock(write: _Write) -> None:
 
 
 def _discard(write: _Write) -> None:
-    """Undo step 1, for a write cancelled or failed before step 2 ran."""
-    if write.temp is not None:
-        _remove_quietly(write.temp)
-        write.temp = None
-    _release(write)
+    """Undo step 1, for a write cancelled or failed before step 2 ran. The lock is released
+    even when the temp file can't be removed (its error propagates)."""
+    try:
+        if write.temp is not None:
+            temp, write.temp = write.temp, None
+            _remove_quietly(temp)
+    finally:
+        _release(write)
 
 
 def _release(write: _Write) -> None:
