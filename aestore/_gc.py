@@ -17,16 +17,44 @@ restores.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["gc_paused", "gc_step"]
+__all__ = ["gc_paused", "gc_paused_across_awaits", "gc_step"]
 
 _lock = threading.Lock()
 _pauses = 0
 _resume = False
+# Pauses held by tasks across awaits: token -> the task's loop (see gc_paused_across_awaits).
+_loop_pauses: dict[object, weakref.ref[asyncio.AbstractEventLoop]] = {}
+
+
+def _begin() -> None:  # with _lock held
+    global _pauses, _resume
+    _release_orphans()
+    if _pauses == 0:
+        _resume = gc.isenabled()
+        gc.disable()
+    _pauses += 1
+
+
+def _end() -> None:  # with _lock held
+    global _pauses
+    _pauses -= 1
+    if _pauses == 0 and _resume:
+        gc.enable()
+
+
+def _release_orphans() -> None:  # with _lock held
+    for token, ref in list(_loop_pauses.items()):
+        loop = ref()
+        if loop is None or loop.is_closed():
+            del _loop_pauses[token]
+            _end()
 
 
 @contextmanager
@@ -44,19 +72,43 @@ def gc_paused() -> Iterator[None]:
         >>> gc.isenabled()
         True
     """
-    global _pauses, _resume
     with _lock:
-        if _pauses == 0:
-            _resume = gc.isenabled()
-            gc.disable()
-        _pauses += 1
+        _begin()
     try:
         yield
     finally:
         with _lock:
-            _pauses -= 1
-            if _pauses == 0 and _resume:
-                gc.enable()
+            _end()
+
+
+@contextmanager
+def gc_paused_across_awaits(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """:func:`gc_paused` for a block of a task of ``loop`` that awaits in between.
+
+    The same pause, with one safety net: a task left pending when its loop is closed is never
+    resumed, and its pause would last for good. So a pause whose loop is closed is given up
+    (the collector resumed) the next time any pause begins or :func:`gc_step` runs; the block,
+    if it ever ends, then leaves the count alone.
+
+    Example:
+        >>> import asyncio, gc
+        >>> async def paused():
+        ...     with gc_paused_across_awaits(asyncio.get_running_loop()):
+        ...         await asyncio.sleep(0)
+        ...         return gc.isenabled()
+        >>> asyncio.run(paused()), gc.isenabled()
+        (False, True)
+    """
+    token = object()
+    with _lock:
+        _begin()
+        _loop_pauses[token] = weakref.ref(loop)
+    try:
+        yield
+    finally:
+        with _lock:
+            if _loop_pauses.pop(token, None) is not None:
+                _end()
 
 
 def gc_step() -> None:
@@ -71,5 +123,8 @@ def gc_step() -> None:
         ...     rows = [{"i": i} for i in range(1000)]
         ...     gc_step()
     """
+    if _loop_pauses:
+        with _lock:
+            _release_orphans()
     if _pauses:
         gc.collect(1)

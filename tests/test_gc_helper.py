@@ -1,14 +1,15 @@
-"""The process-wide garbage collector pause (aestore._gc.gc_paused)."""
+"""The process-wide garbage collector pause (aestore._gc.gc_paused, gc_paused_across_awaits)."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from aestore._gc import gc_paused, gc_step
+from aestore._gc import gc_paused, gc_paused_across_awaits, gc_step
 
 
 @pytest.fixture(autouse=True)
@@ -141,3 +142,56 @@ def test_gc_step_collects_only_during_a_pause() -> None:
         assert collections == [1]
     finally:
         gc.callbacks.remove(on_gc)
+
+
+# --- pauses held across awaits ----------------------------------------------------------------
+
+
+async def _paused_until(release: asyncio.Event, paused: asyncio.Event) -> None:
+    with gc_paused_across_awaits(asyncio.get_running_loop()):
+        paused.set()
+        await release.wait()
+
+
+def test_a_pause_across_awaits_ends_with_its_block() -> None:
+    async def main() -> bool:
+        release, paused = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(_paused_until(release, paused))
+        await paused.wait()
+        during = gc.isenabled()
+        release.set()
+        await task
+        return during
+
+    assert (asyncio.run(main()), gc.isenabled()) == (False, True)
+
+
+def test_a_pause_left_pending_in_a_closed_loop_is_given_up() -> None:
+    # A task left pending when its loop closes is never resumed: its pause must not last.
+    loop = asyncio.new_event_loop()
+    release, paused = asyncio.Event(), asyncio.Event()
+    task = loop.create_task(_paused_until(release, paused))
+    loop.run_until_complete(paused.wait())
+    loop.close()  # without cancelling the task
+    assert not gc.isenabled()
+    with gc_paused():  # the next pause (any save or load) notices the closed loop
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    # Were the task's coroutine closed after all, the count stays right.
+    task._log_destroy_pending = False  # type: ignore[attr-defined]
+    task.get_coro().close()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_gc_step_also_gives_up_a_pause_of_a_closed_loop() -> None:
+    loop = asyncio.new_event_loop()
+    release, paused = asyncio.Event(), asyncio.Event()
+    task = loop.create_task(_paused_until(release, paused))
+    loop.run_until_complete(paused.wait())
+    loop.close()
+    gc_step()
+    assert gc.isenabled()
+    task._log_destroy_pending = False  # type: ignore[attr-defined]
+    task.get_coro().close()

@@ -11,13 +11,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from aestore.core import Experiment
+from aestore.exceptions import JSONDecodeError
 from aestore.samples import make_big_experiment, make_experiment
+from aestore.storage.json_store import decoders as decoders_module
 from aestore.storage.json_store import load as load_module
 from aestore.storage.json_store import save as save_module
 from aestore.storage.json_store.encoder import experiment_to_document
+from aestore.storage.json_store.experiment_decoders import experiment_from_json
 from aestore.storage.json_store.load import load_experiment
 from aestore.storage.json_store.save import save_experiment
 from tests.json_store.conftest import junk_files
@@ -189,6 +193,39 @@ async def test_a_load_cancelled_between_steps_resumes_the_collector(big_file: Pa
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert gc.isenabled()
+
+
+async def test_a_users_experiment_decoder_runs_in_the_pool(
+    big_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not the model's own decoder: it cannot be cut into steps, so it runs off the loop.
+    threads: list[int] = []
+
+    def my_experiment(d: dict[str, Any], ctx: Any) -> Experiment:
+        threads.append(threading.get_ident())
+        return experiment_from_json(d, ctx)
+
+    monkeypatch.setitem(decoders_module.CORE_DECODERS, Experiment, my_experiment)
+    loaded = await load_experiment(big_file)
+    assert loaded.num_trials == BIG
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+
+
+async def test_a_users_experiment_decoder_failing_in_the_pool_names_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        decoders_module.CORE_DECODERS, Experiment, lambda d, ctx: experiment_from_json(d, ctx)
+    )
+    document = orjson.loads(experiment_to_document(make_experiment(5)))
+    document["trials"][3]["index"] = "three"
+    path = tmp_path / "broken.json"
+    path.write_bytes(orjson.dumps(document))
+    with pytest.raises(JSONDecodeError) as caught:
+        await load_experiment(path)
+    assert (caught.value.path or "").startswith("trials.3"), caught.value.path
+    assert caught.value.filepath == str(path)
     assert gc.isenabled()
 
 

@@ -142,7 +142,7 @@ def parse_chunked_steps(data: bytes | bytearray | memoryview | str) -> Steps[Any
         trials: list[Any] = []
         start = first + 1
         while True:
-            yield
+            yield None
             stop = data.find(b",\n", start, last)
             end = last if stop < 0 else stop
             trials.extend(orjson.loads(b"[" + data[start:end] + b"]"))

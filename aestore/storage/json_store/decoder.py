@@ -33,8 +33,7 @@ from typing import Any
 
 import orjson
 
-from aestore._gc import gc_paused
-from aestore._steps import Steps, run_steps
+from aestore._steps import Blocking, Steps, run_steps
 from aestore.core import Experiment
 from aestore.exceptions import JSONDecodeError, UnsupportedFormatVersionError
 from aestore.storage.json_store.chunks import parse_chunked_steps
@@ -124,8 +123,9 @@ def experiment_document_steps(
 ) -> Steps[Experiment]:
     """:func:`experiment_from_document` in steps of about a millisecond (see
     :mod:`aestore._steps`): ``load_experiment`` runs them on the event loop, which runs
-    other tasks between them. The garbage collector is paused until the steps end or the
-    generator is closed.
+    other tasks between them. A document whose experiment is decoded by anything but the
+    model's own decoder (a user's class or function in the registry) is decoded in one
+    :class:`~aestore._steps.Blocking` request, which the loop runs in a thread.
 
     Example:
         >>> from aestore.samples import make_experiment
@@ -134,12 +134,11 @@ def experiment_document_steps(
         >>> run_steps(experiment_document_steps(document)).num_trials
         3
     """
-    with gc_paused():
-        return (
-            yield from _experiment_from_document(
-                data, decoder_registry, class_decoder_registry, filepath
-            )
+    return (
+        yield from _experiment_from_document(
+            data, decoder_registry, class_decoder_registry, filepath
         )
+    )
 
 
 def _experiment_from_document(
@@ -187,7 +186,8 @@ def _experiment_from_document(
             except Exception as err:
                 raise context.failure(name, document, err)  # noqa: B904 (its cause is set)
         else:
-            experiment = context.value(document)
+            # Someone else's decoder, which may take long in one call: off the loop.
+            experiment = yield Blocking(context.value, document)
     except DecodeFailure as failure:
         raise _translate(failure, document, filepath) from failure.__cause__
     if not isinstance(experiment, Experiment):

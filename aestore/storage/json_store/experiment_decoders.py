@@ -82,7 +82,7 @@ def experiment_steps(d: dict[str, Any], ctx: DecodeContext) -> Steps[Experiment]
     if type(d["data_by_trial"]) is dict:
         yield from _add_data_log(experiment, d["data_by_trial"], ctx)
     else:
-        _add_data(experiment, list_field(d, "data_by_trial"), ctx)
+        yield from _add_data(experiment, list_field(d, "data_by_trial"), ctx)
     experiment._name_and_store_arms(objects_field(d, "other_arms", Arm, ctx), trial_index=None)
     return experiment
 
@@ -109,7 +109,7 @@ def _add_trials(experiment: Experiment, trials: list[Any], ctx: DecodeContext) -
     direct = ctx.decoder("Trial") is trial_tree_from_json
     for position, raw in enumerate(trials):
         if position % yield_every == yield_every - 1 and position != last:
-            yield
+            yield None
         if position % collect_every == collect_every - 1 and position != last:
             gc_step()
         if direct and type(raw) is dict and raw.get(TYPE_KEY) == "Trial":
@@ -199,7 +199,7 @@ def _add_data_log(experiment: Experiment, log: dict[str, Any], ctx: DecodeContex
     last = len(sizes) - 1
     for position, (index, stamp, size) in enumerate(zip(trial_indices, stamps, sizes, strict=True)):
         if position % yield_every == yield_every - 1 and position != last:
-            yield
+            yield None
         if position % collect_every == collect_every - 1 and position != last:
             gc_step()
         end = start + size
@@ -224,11 +224,14 @@ def _add_data_log(experiment: Experiment, log: dict[str, Any], ctx: DecodeContex
 _INT = frozenset({int})
 
 
-def _add_data(experiment: Experiment, entries: list[Any], ctx: DecodeContext) -> None:
+def _add_data(experiment: Experiment, entries: list[Any], ctx: DecodeContext) -> Steps[None]:
     data_by_trial = experiment.data_by_trial
     trials = experiment.trials
     value = ctx.value
+    yield_every = STEP_OBJECTS
     for position, entry in enumerate(entries):
+        if position % yield_every == yield_every - 1:
+            yield None
         if type(entry) is not list or len(entry) != 2 or type(entry[1]) is not list:
             raise DecodeFailure(
                 "expected [trial_index, [[timestamp, data], ...]]", "data_by_trial", position

@@ -2,9 +2,10 @@
 
 The file is read in the I/O thread pool; the document is decoded on the event loop's own
 thread in steps of about a millisecond (:func:`.decoder.experiment_document_steps`), with
-the other tasks running between them. Decoding in a thread would not be quicker (the GIL),
-and measured on 2 vCPUs it was ~25-40% slower at 1,000 trials: the objects it makes land in
-memory the loop's CPU touched last.
+the other tasks running between them. (A document whose experiment a user's own decoder
+handles cannot be cut into steps: it is decoded in the pool.) Decoding in a thread is no
+quicker (the GIL), and measured on 2 vCPUs it was up to ~25% slower at 1,000 trials, most
+likely because the memory it fills was last touched by the loop's CPU.
 
 Example:
     >>> import asyncio, os, tempfile
@@ -68,5 +69,6 @@ async def load_experiment(
     return await run_steps_on_loop(
         experiment_document_steps(
             document, decoder_registry, class_decoder_registry, filepath=os.fspath(filepath)
-        )
+        ),
+        files.io_executor(),
     )
