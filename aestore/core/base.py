@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from aestore.core.tracking import ATOMIC_TYPES, TrackedDict, TrackedList, adopt, touch
+from aestore.core.tracking import (
+    ATOMIC_TYPES,
+    VERSION,
+    TrackedDict,
+    TrackedList,
+    adopt,
+    touch,
+)
 
 __all__ = ["Base", "values_equal"]
 
@@ -183,11 +190,17 @@ class Base:
         ):
             value = adopt(value, self)
         object.__setattr__(self, name, value)
+        state = self.__dict__
+        if VERSION in state:  # (after the set: see tracking.VERSION)
+            state[VERSION] = object()
         if self._ae_armed and not name.startswith("_ae_"):
             touch(self)
 
     def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)
+        state = self.__dict__
+        if VERSION in state:
+            state[VERSION] = object()
         if self._ae_armed and not name.startswith("_ae_"):
             touch(self)  # a class default may now show through: a change
 

@@ -49,6 +49,7 @@ from typing import Any, SupportsIndex
 
 __all__ = [
     "ATOMIC_TYPES",
+    "VERSION",
     "Journal",
     "TrackedDict",
     "TrackedList",
@@ -59,6 +60,7 @@ __all__ = [
     "journal_of",
     "note_change",
     "touch",
+    "version_of",
 ]
 
 # Values that cannot change in place: stored as they are.
@@ -67,6 +69,11 @@ ATOMIC_TYPES: frozenset[type] = frozenset(
 )
 OWNERS = "_ae_owners"
 ARMED = "_ae_armed"
+# A model object's version: a token replaced by every change of the object (an attribute set
+# or deleted, a change of a container it owns). Present only once someone asked for it (the
+# JSON store's trial memo, which takes the token *before* it reads the fields and reuses what
+# it encoded only while the token is the same); objects without it pay one dict lookup.
+VERSION = "_ae_version"
 
 
 def _is_atomic(value: Any) -> bool:
@@ -93,8 +100,12 @@ class _Tracked:
     def _changed(self) -> None:
         self._ae_plain = False  # type: ignore[misc]  # (the subclasses hold the slots)
         owner = self._ae_owner
-        if owner is not None and owner.__dict__.get(ARMED):
-            touch(owner)
+        if owner is not None:
+            state = owner.__dict__
+            if VERSION in state:
+                state[VERSION] = object()  # see VERSION
+            if state.get(ARMED):
+                touch(owner)
 
 
 class TrackedDict(_Tracked, dict[Any, Any]):
@@ -588,3 +599,19 @@ def note_change(experiment: Any, index: int) -> None:
         {0}
     """
     journal_of(experiment).note(index, len(experiment.trials))
+
+
+def version_of(obj: Any) -> object:
+    """``obj``'s version token (see :data:`VERSION`), made on first use: any later change of
+    ``obj`` through the model replaces it.
+
+    Example:
+        >>> from aestore.core.arm import Arm
+        >>> arm = Arm({"x": 1.0})
+        >>> before = version_of(arm)
+        >>> same = version_of(arm) is before
+        >>> arm.parameters["x"] = 2.0
+        >>> same, version_of(arm) is before
+        (True, False)
+    """
+    return obj.__dict__.setdefault(VERSION, object())

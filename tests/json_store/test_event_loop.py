@@ -241,11 +241,11 @@ class SlowEncoder:
         self.go = threading.Event()
         self.finished = threading.Event()
 
-    def __call__(self, *args: Any) -> list[bytes]:
+    def __call__(self, *args: Any, **kwargs: Any) -> list[bytes]:
         self.started.set()
         self.go.wait(timeout=30)
         try:
-            return [experiment_to_document(*args)]
+            return [experiment_to_document(*args, **kwargs)]
         finally:
             self.finished.set()
 

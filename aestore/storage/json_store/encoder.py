@@ -56,6 +56,7 @@ from aestore.storage.json_store.registry import (
     ClassEncoder,
     Encoder,
 )
+from aestore.storage.json_store.trial_memo import memo_trial_tree
 
 __all__ = ["dumps", "experiment_document_parts", "experiment_to_document", "object_to_json"]
 
@@ -63,6 +64,9 @@ __all__ = ["dumps", "experiment_document_parts", "experiment_to_document", "obje
 # No OPT_SERIALIZE_NUMPY: numpy scalars reach ``default`` too and become plain numbers, as in
 # the reference. No OPT_NAIVE_UTC: naive datetimes stay naive.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS
+
+# What encodes a single-arm trial with its run and arm: trial_tree_to_dict, or the memo's.
+TrialTree = Callable[[Trial], dict[str, Any]]
 
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what orjson can write
 
@@ -84,7 +88,16 @@ def dumps(
         >>> dumps({"x": float("nan"), "t": (1, 2)})
         b'{"x":{"__type":"float","value":"nan"},"t":{"__type":"tuple","items":[1,2]}}'
     """
-    default = _make_default(encoder_registry, class_encoder_registry)
+    return _dumps(obj, encoder_registry, class_encoder_registry, trial_tree_to_dict)
+
+
+def _dumps(
+    obj: Any,
+    encoder_registry: Mapping[type, Encoder],
+    class_encoder_registry: Mapping[type, ClassEncoder],
+    tree: TrialTree,
+) -> bytes:
+    default = _make_default(encoder_registry, class_encoder_registry, tree)
     try:
         # The top-level object is encoded here: orjson would write a registered enum (or
         # a free-form value) natively instead of asking ``default``.
@@ -105,27 +118,37 @@ def experiment_to_document(
     experiment: Experiment,
     encoder_registry: Mapping[type, Encoder] = ENCODER_REGISTRY,
     class_encoder_registry: Mapping[type, ClassEncoder] = CLASS_ENCODER_REGISTRY,
+    *,
+    memo: bool = False,
 ) -> bytes:
     """The whole JSON file of an experiment: its dict, with ``format_version``, as bytes.
+
+    ``memo``: reuse (and keep) what was encoded of trials unchanged since (see
+    :mod:`.trial_memo`); the bytes are the same either way.
 
     Example:
         >>> from aestore.samples import make_empty_experiment
         >>> experiment_to_document(make_empty_experiment())[:48]
         b'{"__type":"Experiment","format_version":1,"name"'
     """
-    return b"".join(experiment_document_parts(experiment, encoder_registry, class_encoder_registry))
+    return b"".join(
+        experiment_document_parts(experiment, encoder_registry, class_encoder_registry, memo=memo)
+    )
 
 
 def experiment_document_parts(
     experiment: Experiment,
     encoder_registry: Mapping[type, Encoder] = ENCODER_REGISTRY,
     class_encoder_registry: Mapping[type, ClassEncoder] = CLASS_ENCODER_REGISTRY,
+    *,
+    memo: bool = False,
 ) -> Iterator[bytes | memoryview]:
     """:func:`experiment_to_document` in pieces, each encoded when it is asked for.
 
     A big experiment's trials come ~100 at a time (see :func:`.chunks.chunked_parts`), so a
     save writes the first pieces while the rest are encoded; a small one is one piece.
     Raises JSONEncodeError (with the path inside the document) when a piece can't be encoded.
+    ``memo`` as for :func:`experiment_to_document`.
 
     Example:
         >>> from aestore.samples import make_experiment
@@ -140,6 +163,7 @@ def experiment_document_parts(
             cls=type(experiment),
         )
     encode = encoder_registry.get(type(experiment))
+    tree = memo_trial_tree if memo else trial_tree_to_dict
     with gc_paused():
         if encode is not None and encode not in CLEAN_ENCODERS:
             # A user's Experiment encoder: make sure the document still says its version.
@@ -149,13 +173,13 @@ def experiment_document_parts(
             yield dumps(Tagged(fields), encoder_registry, class_encoder_registry)
             return
         if encode is not experiment_to_dict or len(experiment.trials) <= CHUNK_TRIALS:
-            yield dumps(experiment, encoder_registry, class_encoder_registry)
+            yield _dumps(experiment, encoder_registry, class_encoder_registry, tree)
             return
-        default = _make_default(encoder_registry, class_encoder_registry)
+        default = _make_default(encoder_registry, class_encoder_registry, tree)
         parts = chunked_parts(
             experiment_to_dict(experiment),
             lambda value: orjson.dumps(value, default=default, option=_OPTIONS),
-            dumps_trials=_trials_dumps(default) if _tree_applies(encoder_registry) else None,
+            dumps_trials=_trials_dumps(default, tree) if _tree_applies(encoder_registry) else None,
         )
         while True:
             try:
@@ -193,12 +217,16 @@ def object_to_json(
 
 
 def _make_default(
-    encoders: Mapping[type, Encoder], class_encoders: Mapping[type, ClassEncoder]
+    encoders: Mapping[type, Encoder],
+    class_encoders: Mapping[type, ClassEncoder],
+    tree: TrialTree = trial_tree_to_dict,
 ) -> Callable[[Any], Any]:
     # The model's own encoders need no checking: look them up first, in a dict of their own.
-    clean = {cls: fn for cls, fn in encoders.items() if fn in CLEAN_ENCODERS}
+    clean: dict[type, Callable[[Any], Any]] = {
+        cls: fn for cls, fn in encoders.items() if fn in CLEAN_ENCODERS
+    }
     if _tree_applies(encoders):
-        clean[Trial] = trial_tree_to_dict  # the same dicts, one call per trial instead of three
+        clean[Trial] = tree  # the same dicts, one call per trial instead of three
     trusted = clean.get
 
     def default(obj: Any) -> Any:
@@ -219,13 +247,13 @@ def _tree_applies(encoders: Mapping[type, Encoder]) -> bool:
     return all(encoders.get(cls) is fn for cls, fn in _TREE_PARTS)
 
 
-def _trials_dumps(default: Callable[[Any], Any]) -> Callable[[list[Any]], bytes]:
+def _trials_dumps(default: Callable[[Any], Any], tree: TrialTree) -> Callable[[list[Any]], bytes]:
     """``orjson.dumps`` of a list of trials, the model's single-arm trials encoded up front:
     one ``map`` over the list costs less than orjson calling ``default`` once per trial."""
 
     def dumps_trials(trials: list[Any]) -> bytes:
         if set(map(type, trials)) == _JUST_TRIAL:
-            trials = list(map(trial_tree_to_dict, trials))
+            trials = list(map(tree, trials))
         return orjson.dumps(trials, default=default, option=_OPTIONS)
 
     return dumps_trials

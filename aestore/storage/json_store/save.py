@@ -26,12 +26,19 @@ from aestore.storage.json_store.registry import (
     Encoder,
 )
 
-__all__ = ["OFFLOAD_MIN_SIZE", "save_experiment"]
+__all__ = ["MEMO_TRIALS", "OFFLOAD_MIN_SIZE", "save_experiment"]
 
 # Experiments with at least this many trials + arms are encoded in the I/O thread pool, as the
 # file is written; smaller ones inline, where encoding (well under a millisecond) is cheaper
 # than the hop to a thread.
 OFFLOAD_MIN_SIZE = 200
+
+
+# Re-saves reuse what was encoded of trials unchanged since (see .trial_memo), from an
+# experiment object's second save on: a one-off save keeps nothing. False: encode every trial
+# every time (for code that changes saved trials around the model, by ``obj.__dict__``).
+MEMO_TRIALS = True
+_SAVED = "_ae_json_saved"  # in the experiment's __dict__: it was saved to JSON before
 
 
 def _encodes_off_loop(experiment: Experiment) -> bool:
@@ -55,6 +62,11 @@ async def save_experiment(
     processes by a lock on ``<filepath>.lock`` (removed after each save). The document saved
     is the experiment as it is when this save's turn comes; don't change the experiment
     while a save of it is pending, since a large one is encoded in a worker thread.
+
+    From an experiment object's second save on, what was encoded of each single-arm trial is
+    kept on the trial and reused while the trial is unchanged (:mod:`.trial_memo`; turn it
+    off with ``MEMO_TRIALS = False`` in this module). Changes made through the model are
+    always seen; writes around it (``trial.__dict__[...] = ...``) are not.
 
     Raises:
         JSONEncodeError: an object in the experiment cannot be encoded (e.g. an instance of an
@@ -80,6 +92,7 @@ async def save_experiment(
     # Encode inside the lock: the last save called is the last written, and it writes the
     # experiment's state at that time, not at the time an earlier save began.
     async with files.path_lock(path):
+        memo = MEMO_TRIALS and _SAVED in experiment.__dict__
         document: files.Document
         if _encodes_off_loop(experiment):
             # Encoded in the I/O thread as it is written (the disk stores the first pieces
@@ -87,11 +100,18 @@ async def save_experiment(
             # and removes its temp file, so nothing touches the experiment after this returns
             # and the old file stays.
             document = functools.partial(
-                experiment_document_parts, experiment, encoder_registry, class_encoder_registry
+                experiment_document_parts,
+                experiment,
+                encoder_registry,
+                class_encoder_registry,
+                memo=memo,
             )
         else:
-            document = experiment_to_document(experiment, encoder_registry, class_encoder_registry)
+            document = experiment_to_document(
+                experiment, encoder_registry, class_encoder_registry, memo=memo
+            )
         try:
             await files.write_atomic(path, document)
         except OSError as exc:
             raise files.io_error(exc, filepath, "save") from exc
+        experiment.__dict__[_SAVED] = True

@@ -1,0 +1,126 @@
+"""The trial memo: a re-save reuses what the JSON store encoded of an unchanged trial.
+
+Saving an experiment again (the spec's way to update a JSON file) used to build every
+trial's dicts again: ~2 µs a trial, most of a 1,000-trial save. From an experiment's second
+save on (see ``save_experiment``), the dict :func:`.trial_encoders.trial_tree_to_dict` made
+of a single-arm trial is kept on the trial (under ``_ae_json_memo``, which copies, pickles
+and equality ignore) and written again as long as the trial, its generator run and that
+run's arm are unchanged.
+
+"Unchanged" is decided by the model's version tokens (:data:`aestore.core.tracking.VERSION`):
+every attribute set or delete on a model object, and every change through the methods of a
+container it owns, replaces the object's token. The memo records the three tokens, taken
+*before* the fields are read, so a change made while a save encodes (from another thread, or
+between the pieces of a big save) always leaves a stale token behind and the next save
+encodes the trial again. A trial is memoised only when every change to what its dict holds
+is seen that way:
+
+- its fields, its run's and its arm's are atomic values (str, numbers, datetimes, enums...),
+  containers they own (tracked, nested ones too: checked all the way down), or objects that
+  orjson encodes when it writes (a runner, a search space, a numpy array: never held in the
+  memo, always written as they are now);
+- not a plain ``dict``/``list`` (objects built by a decoder hold those: their changes are not
+  reported, so such trials are encoded every time, as before), nor a container owned by
+  another object (a shallow copy's).
+
+Writes that go around the model are not seen, as for the SQL store's change tracking:
+``obj.__dict__[name] = ...``, ``object.__setattr__(obj, ...)``, ``dict.__setitem__(tracked,
+...)``. Such a write to a saved trial is not stored by later JSON saves.
+
+Example:
+    >>> from aestore.samples import make_experiment
+    >>> trial = make_experiment(1).trials[0]
+    >>> first = memo_trial_tree(trial)
+    >>> memo_trial_tree(trial) is first
+    True
+    >>> trial.run_metadata["retries"] = 1
+    >>> memo_trial_tree(trial) is first, memo_trial_tree(trial)["run_metadata"]["retries"]
+    (False, 1)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aestore.core import Arm, GeneratorRun, Trial
+from aestore.core.tracking import ATOMIC_TYPES, VERSION, TrackedDict, TrackedList, version_of
+from aestore.storage.json_store.trial_encoders import trial_tree_to_dict
+
+__all__ = ["MEMO", "forget", "memo_trial_tree"]
+
+MEMO = "_ae_json_memo"
+
+
+def memo_trial_tree(trial: Trial) -> dict[str, Any]:
+    """:func:`.trial_encoders.trial_tree_to_dict` of ``trial``, reused while it is unchanged.
+
+    The result is shared with later saves: read it, never change it.
+
+    Example:
+        >>> from aestore.samples import make_experiment
+        >>> trial = make_experiment(1).trials[0]
+        >>> memo_trial_tree(trial) == trial_tree_to_dict(trial)
+        True
+    """
+    state = trial.__dict__
+    memo = state.get(MEMO)
+    if (
+        memo is not None
+        and memo[0] is state.get(VERSION)
+        and memo[2].__dict__.get(VERSION) is memo[3]
+        and memo[4].__dict__.get(VERSION) is memo[5]
+    ):
+        return memo[1]
+    return _encode_and_keep(trial)
+
+
+def _encode_and_keep(trial: Trial) -> dict[str, Any]:
+    # The tokens first, then the fields (see the module doc).
+    version = version_of(trial)
+    state = trial.__dict__
+    run = state.get("generator_run")
+    if type(run) is GeneratorRun:
+        run_version = version_of(run)
+        arms = run.__dict__.get("arms")
+        if type(arms) is TrackedList and len(arms) == 1 and type(arm := arms[0]) is Arm:
+            arm_version = version_of(arm)
+            if _changes_seen(trial) and _changes_seen(run) and _changes_seen(arm):
+                out = trial_tree_to_dict(trial)
+                state[MEMO] = (version, out, run, run_version, arm, arm_version)
+                return out
+    state.pop(MEMO, None)
+    return trial_tree_to_dict(trial)
+
+
+def forget(trial: Trial) -> None:
+    """Drop ``trial``'s memo (it is made again by its next save).
+
+    Example:
+        >>> from aestore.samples import make_experiment
+        >>> trial = make_experiment(1).trials[0]
+        >>> _ = memo_trial_tree(trial); forget(trial); MEMO in trial.__dict__
+        False
+    """
+    trial.__dict__.pop(MEMO, None)
+
+
+def _changes_seen(obj: Any) -> bool:
+    """Whether every change of what ``obj``'s encoded dict holds replaces its version."""
+    return all([name[:4] == "_ae_" or _owned(value, obj) for name, value in obj.__dict__.items()])
+
+
+def _owned(value: Any, owner: Any) -> bool:
+    t = type(value)
+    if t in ATOMIC_TYPES:
+        return True
+    if t is TrackedDict or t is TrackedList:
+        if value._ae_owner is not owner:
+            return False  # a shallow copy's container: its changes reach the other object
+        if value._ae_plain:
+            return True  # atoms only
+        return all([_owned(v, owner) for v in (value.values() if t is TrackedDict else value)])
+    if t is tuple:
+        return all([_owned(v, owner) for v in value])
+    # A plain container changes unseen; anything else the encoder leaves to orjson's
+    # ``default``, which encodes it as it is when the document is written.
+    return t is not dict and t is not list
