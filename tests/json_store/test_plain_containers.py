@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from aestore.core.tracking import adopt, is_plain
+from aestore.core.tracking import TrackedDict, adopt, holds_plain_values, is_plain
 from aestore.samples import make_experiment
 from aestore.storage.json_store.format import to_json_safe
 from aestore.storage.json_store.load import load_experiment
@@ -31,8 +33,8 @@ from aestore.storage.json_store.save import save_experiment
 )
 def test_a_change_through_the_methods_makes_a_plain_dict_checked_again(mutate: object) -> None:
     d = adopt({"x": 1.5, "y": "a"}, None)
-    assert not is_plain(d)  # unknown until the encoder checks it
-    assert to_json_safe(d) is d and is_plain(d)
+    assert is_plain(d)  # found when the model made it
+    assert to_json_safe(d) is d
     mutate(d)  # type: ignore[operator]
     assert not is_plain(d)
     assert to_json_safe(d) is not d  # replaced by a tagged/escaped copy
@@ -108,3 +110,226 @@ def test_a_container_that_is_not_plain_is_never_marked_plain() -> None:
         container = adopt(value, None)
         assert to_json_safe(container) is not container
         assert not is_plain(container)
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        ({"x": 1.5, "s": "a", "b": True, "n": None, "i": 3}, True),
+        ({}, True),
+        ({"x": math.nan}, False),
+        ({"x": -math.inf}, False),
+        ({1: "int key"}, False),
+        ({"__type": "Arm"}, False),
+        ({"x": [1]}, False),
+        ({"x": (1,)}, False),
+        ({"x": {"y": 1}}, False),
+        ([1, 2.5, "a", None], True),
+        ([math.inf], False),
+        ([[1]], False),
+    ],
+    ids=str,
+)
+def test_a_container_is_known_plain_when_made_exactly_when_the_encoder_would_find_it(
+    value: Any, plain: bool
+) -> None:
+    # The model's check (tracking.holds_plain_values) and the encoder's (to_json_safe of a
+    # plain dict or list returns it as it is only when it needs nothing replaced) agree.
+    assert (holds_plain_values(value), to_json_safe(value) is value) == (plain, plain)
+    made = adopt(value, None)
+    assert is_plain(made) == plain
+    assert (to_json_safe(made) is made) == plain
+
+
+def test_a_container_made_by_its_constructor_is_checked_by_the_encoder() -> None:
+    d = TrackedDict({"x": 1.0})  # made by hand, not by the model: unknown until checked
+    assert not is_plain(d)
+    assert to_json_safe(d) is d and is_plain(d)
+
+
+# --- the plain flag is kept up to date by every method ------------------------------------
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+    st.lists(st.integers(), max_size=2),
+    st.tuples(st.integers()),
+)
+_KEYS = st.one_of(st.sampled_from(["a", "b", "__type"]), st.integers(0, 2))
+
+_DICT_OPS = st.one_of(
+    st.tuples(st.just("setitem"), _KEYS, _VALUES),
+    st.tuples(st.just("update"), st.dictionaries(_KEYS, _VALUES, max_size=3)),
+    st.tuples(st.just("ior"), st.dictionaries(_KEYS, _VALUES, max_size=3)),
+    st.tuples(st.just("setdefault"), _KEYS, _VALUES),
+    st.tuples(st.just("pop"), _KEYS),
+    st.tuples(st.just("delitem"), _KEYS),
+    st.tuples(st.just("popitem")),
+    st.tuples(st.just("clear")),
+)
+
+
+def _apply_dict_op(d: Any, op: tuple[Any, ...]) -> None:
+    name, *args = op
+    if name == "setitem":
+        d[args[0]] = args[1]
+    elif name == "update":
+        d.update(args[0])
+    elif name == "ior":
+        d |= args[0]
+    elif name == "setdefault":
+        d.setdefault(args[0], args[1])
+    elif name == "pop":
+        d.pop(args[0], None)
+    elif name == "delitem":
+        if args[0] in d:
+            del d[args[0]]
+    elif name == "popitem":
+        if d:
+            d.popitem()
+    else:
+        d.clear()
+
+
+_LIST_OPS = st.one_of(
+    st.tuples(st.just("append"), _VALUES),
+    st.tuples(st.just("extend"), st.lists(_VALUES, max_size=3)),
+    st.tuples(st.just("iadd"), st.lists(_VALUES, max_size=3)),
+    st.tuples(st.just("insert"), st.integers(-2, 2), _VALUES),
+    st.tuples(st.just("setitem"), st.integers(-2, 2), _VALUES),
+    st.tuples(st.just("setslice"), st.lists(_VALUES, max_size=3)),
+    st.tuples(st.just("delitem"), st.integers(-2, 2)),
+    st.tuples(st.just("pop")),
+    st.tuples(st.just("remove"), _VALUES),
+    st.tuples(st.just("imul"), st.integers(0, 2)),
+    st.tuples(st.just("reverse")),
+    st.tuples(st.just("clear")),
+)
+
+
+def _apply_list_op(values: Any, op: tuple[Any, ...]) -> None:
+    name, *args = op
+    if name == "append":
+        values.append(args[0])
+    elif name == "extend":
+        values.extend(iter(args[0]))  # an iterator: read once
+    elif name == "iadd":
+        values += args[0]
+    elif name == "insert":
+        values.insert(args[0], args[1])
+    elif name == "setitem":
+        if values:
+            values[args[0] % len(values)] = args[1]
+    elif name == "setslice":
+        values[0:1] = iter(args[0])
+    elif name == "delitem":
+        if values:
+            del values[args[0] % len(values)]
+    elif name == "pop":
+        if values:
+            values.pop()
+    elif name == "remove":
+        if args[0] in values:
+            values.remove(args[0])
+    elif name == "imul":
+        values *= args[0]
+    elif name == "reverse":
+        values.reverse()
+    else:
+        values.clear()
+
+
+@given(
+    start=st.dictionaries(_KEYS, _VALUES, max_size=3),
+    ops=st.lists(_DICT_OPS, max_size=8),
+    checked=st.booleans(),
+)
+def test_a_dict_known_plain_is_plain_after_any_changes(
+    start: dict[Any, Any], ops: list[tuple[Any, ...]], checked: bool
+) -> None:
+    d = adopt(start, None)
+    for op in ops:
+        if checked:
+            to_json_safe(d)  # the encoder's check, between changes
+        _apply_dict_op(d, op)
+        if is_plain(d):  # never claimed wrongly: the encoder would write a NaN as null
+            assert holds_plain_values(d), (op, d)
+
+
+@given(
+    start=st.lists(_VALUES, max_size=3),
+    ops=st.lists(_LIST_OPS, max_size=8),
+    checked=st.booleans(),
+)
+def test_a_list_known_plain_is_plain_after_any_changes(
+    start: list[Any], ops: list[tuple[Any, ...]], checked: bool
+) -> None:
+    values = adopt(start, None)
+    for op in ops:
+        if checked:
+            to_json_safe(values)
+        _apply_list_op(values, op)
+        if is_plain(values):
+            assert holds_plain_values(values), (op, values)
+
+
+@pytest.mark.parametrize(
+    ("change", "plain"),
+    [
+        (lambda d: d.__setitem__("y", 2), True),
+        (lambda d: d.update(y="s", z=None), True),
+        (lambda d: d.pop("x"), True),
+        (lambda d: d.clear(), True),
+        (lambda d: d.__setitem__("y", math.nan), False),
+        (lambda d: d.update(y=[1]), False),
+        (lambda d: d.__setitem__(1, "a"), False),
+        (lambda d: d.__setitem__("__type", "Arm"), False),
+    ],
+    ids=["plain-in", "plain-update", "pop", "clear", "nan", "list", "int-key", "type-key"],
+)
+def test_a_change_keeps_a_dict_known_plain_only_if_it_stays_plain(
+    change: Callable[[Any], Any], plain: bool
+) -> None:
+    d = adopt({"x": 1.0}, None)
+    change(d)
+    assert is_plain(d) == plain == holds_plain_values(d)
+
+
+@pytest.mark.parametrize(
+    ("change", "plain"),
+    [
+        (lambda v: v.append(2), True),
+        (lambda v: v.extend(iter([2, "a"])), True),
+        (lambda v: v.__setitem__(slice(0, 1), iter([3, 4])), True),
+        (lambda v: v.insert(0, None), True),
+        (lambda v: v.pop(), True),
+        (lambda v: v.sort(), True),
+        (lambda v: v.append(math.inf), False),
+        (lambda v: v.extend(iter([2, math.nan])), False),
+        (lambda v: v.__setitem__(slice(0, 1), iter([math.nan])), False),
+        (lambda v: v.__setitem__(0, [1]), False),
+        (lambda v: v.insert(0, (1,)), False),
+    ],
+    ids=[
+        "append",
+        "extend",
+        "slice",
+        "insert",
+        "pop",
+        "sort",
+        "inf",
+        "extend-nan",
+        "slice-nan",
+        "nested",
+        "tuple",
+    ],
+)
+def test_a_change_keeps_a_list_known_plain_only_if_it_stays_plain(
+    change: Callable[[Any], Any], plain: bool
+) -> None:
+    values = adopt([1.0, 0], None)
+    change(values)
+    assert is_plain(values) == plain == holds_plain_values(values)

@@ -73,7 +73,7 @@ from enum import Enum
 from typing import Any, Final
 from uuid import UUID
 
-from aestore.core.tracking import TrackedDict, TrackedList
+from aestore.core.tracking import TrackedDict, TrackedList, holds_plain_values
 
 # The model's change-tracking containers (see ``aestore.core.tracking``) encode as what they are.
 PLAIN_TYPE: dict[type, type] = {TrackedDict: dict, TrackedList: list}
@@ -229,27 +229,9 @@ def _to_json_safe_plain(value: Any, is_dict: bool) -> Any:
     """:func:`to_json_safe` of a tracked container as if it were a plain dict or list."""
     return (
         to_json_safe(dict(value) if is_dict else list(value))
-        if not _plain(value, is_dict)
+        if not holds_plain_values(value)
         else value
     )
-
-
-def _plain(value: Any, is_dict: bool) -> bool:
-    if is_dict:
-        if TYPE_KEY in value:
-            return False
-        for key, item in value.items():
-            ti = type(item)
-            if type(key) is not str or (
-                ti not in _PLAIN_ATOMS and (ti is not float or item - item != 0.0)
-            ):
-                return False
-        return True
-    for item in value:
-        ti = type(item)
-        if ti not in _PLAIN_ATOMS and (ti is not float or item - item != 0.0):
-            return False
-    return True
 
 
 def _safe_dict(value: dict[Any, Any]) -> dict[Any, Any]:
