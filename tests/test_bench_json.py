@@ -31,14 +31,15 @@ def test_quick_run_prints_the_table_with_ratios(
     assert len(rows) == 2
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert len(cells) == 12 and cells[4].endswith("x") and cells[9].endswith("x")
-        assert float(cells[4][:-1]) > 0 and float(cells[9][:-1]) > 0
+        assert len(cells) == 14
+        ratios = [cells[4], cells[6], cells[11]]  # save, first save, load
+        assert all(r.endswith("x") and float(r[:-1]) > 0 for r in ratios), ratios
     assert "Small save (1 trial)" in out and "Largest 1 ms-ticker gap" in out
 
 
-def _result(trials: int, save: float, load: float) -> dict[str, float]:
-    return {"trials": trials, "ours_save": save, "floor_save": 1.0, "ours_load": load,
-            "floor_load": 1.0}  # fmt: skip
+def _result(trials: int, save: float, load: float, first: float = 2.0) -> dict[str, float]:
+    return {"trials": trials, "ours_save": save, "ours_first_save": first, "floor_save": 1.0,
+            "ours_load": load, "floor_load": 1.0}  # fmt: skip
 
 
 def test_targets_are_checked_at_1000_trials_and_up(bench: ModuleType) -> None:
@@ -47,6 +48,11 @@ def test_targets_are_checked_at_1000_trials_and_up(bench: ModuleType) -> None:
     assert len(misses) == 2
     assert "load at 1,000" in misses[0] and "save at 10,000" in misses[1]
     assert bench.check_targets([_result(1_000, 2.9, 3.9)]) == []
+
+
+def test_the_first_save_target_is_checked_too(bench: ModuleType) -> None:
+    misses = bench.check_targets([_result(1_000, 2.0, 3.0, first=3.2)])
+    assert len(misses) == 1 and misses[0].startswith("first save at 1,000 trials is 3.20x")
 
 
 def test_strict_exits_1_when_a_target_is_missed(
