@@ -28,8 +28,10 @@ plain dicts and lists, objects unarmed.
 What is seen: attribute assignment and deletion on model objects, and the methods of the
 tracked containers. Writes that go around them are not seen once a trial is stored (and are
 lost by the next saves): ``obj.__dict__[name] = ...``, ``object.__setattr__(obj, ...)``,
-``dict.__setitem__(tracked, ...)``. Change model objects from the event loop's thread (as
-with any asyncio state): a save takes the journal's changes and its next mark in one step.
+``dict.__setitem__(tracked, ...)``, and C functions that change a list in place without
+calling its methods (``heapq.heappush`` and the rest of ``heapq``). Change model objects
+from the event loop's thread (as with any asyncio state): a save takes the journal's changes
+and its next mark in one step.
 
 Example:
     >>> d = adopt({"a": {"b": [1]}}, None)
@@ -268,8 +270,12 @@ class TrackedList(_Tracked, list[Any]):
         self._changed(True)
 
     def sort(self, *, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> None:
-        super().sort(key=key, reverse=reverse)
-        self._changed(self._ae_plain)
+        try:
+            super().sort(key=key, reverse=reverse)
+        finally:
+            # A sort that raises half-way (a key that can't be compared) has reordered some
+            # items: a change too.
+            self._changed(self._ae_plain)
 
     def reverse(self) -> None:
         super().reverse()

@@ -12,6 +12,7 @@ import asyncio
 import copy
 import math
 import pickle
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from aestore.core.tracking import VERSION
 from aestore.samples import make_experiment
 from aestore.storage.json_store import save as save_module
 from aestore.storage.json_store import trial_memo
-from aestore.storage.json_store.encoder import experiment_to_document
+from aestore.storage.json_store.encoder import experiment_document_parts, experiment_to_document
 from aestore.storage.json_store.load import load_experiment
 from aestore.storage.json_store.registry import DEFAULT_REGISTRY
 from aestore.storage.json_store.save import save_experiment
@@ -490,4 +491,86 @@ def test_memo_trial_tree_gives_what_trial_tree_to_dict_gives() -> None:
     experiment = make_experiment(2)
     trial = experiment.trials[1]
     assert memo_trial_tree(trial) == trial_memo.trial_tree_to_dict(trial)
+    assert memo_trial_tree(trial) is not memo_trial_tree(trial)  # not prepared: no memo
+    trial_memo.prepare([trial])
     assert memo_trial_tree(trial) is memo_trial_tree(trial)
+
+
+# --- review findings -------------------------------------------------------------------------
+
+
+async def test_a_sort_that_fails_half_way_is_stored(tmp_path: Path) -> None:
+    experiment = make_experiment(3)
+    trial = experiment.trials[1]
+    # Nested dicts: not plain, so the memo holds a copy of the list.
+    trial.run_metadata["scores"] = [{"loss": 0.3}, {"loss": 0.1}, {"loss": 0.2}, {"loss": None}]
+    path = tmp_path / "e.json"
+    for _ in range(2):
+        await _save(experiment, path)
+    with pytest.raises(TypeError):
+        trial.run_metadata["scores"].sort(key=lambda h: h["loss"])  # None: fails half-way
+    await _save(experiment, path)
+    assert await _load(path) == experiment
+
+
+async def test_memos_made_before_memo_trials_was_turned_off_are_not_used_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    experiment = make_experiment(3)
+    path = tmp_path / "e.json"
+    for _ in range(2):
+        await _save(experiment, path)  # memos made
+    monkeypatch.setattr(save_module, "MEMO_TRIALS", False)
+    experiment.trials[1].__dict__["failed_reason"] = "around the model, allowed while off"
+    await _save(experiment, path)
+    monkeypatch.setattr(save_module, "MEMO_TRIALS", True)
+    await _save(experiment, path)
+    assert (await _load(path)).trials[1].failed_reason == "around the model, allowed while off"
+
+
+def _keys(experiment: Experiment) -> list[set[str]]:
+    out = []
+    for trial in experiment.trials.values():
+        run = trial.generator_run
+        assert run is not None
+        out += [set(trial.__dict__), set(run.__dict__), set(run.arms[0].__dict__)]
+    return out
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "unprepared"])
+def test_encoding_with_the_memo_adds_no_key_to_any_object(prepared: bool) -> None:
+    # The encoder may run in a worker thread while the loop's thread reads the experiment
+    # (==, deepcopy): a dict that changes size under a reader makes it fail. Only prepare()
+    # (called in the loop's thread) adds keys.
+    experiment = make_experiment(600)
+    if prepared:
+        trial_memo.prepare(experiment.trials.values())
+    before = _keys(experiment)
+    for _ in range(2):
+        b"".join(experiment_document_parts(experiment, memo=True))
+    assert _keys(experiment) == before
+
+
+@pytest.mark.slow
+async def test_reading_the_experiment_while_a_big_re_save_encodes_never_fails(
+    tmp_path: Path,
+) -> None:
+    # Thread switches every microsecond make a rare interleaving frequent (the reviewer's
+    # repro failed in 10-26 of 30 runs before the fix).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(5):
+            experiment = make_experiment(400)  # big: encoded in a worker thread
+            twin = copy.deepcopy(experiment)
+            path = tmp_path / "e.json"
+            await _save(experiment, path)
+            save = asyncio.create_task(_save(experiment, path))  # makes the memos
+            while not save.done():
+                assert experiment == twin
+                copy.deepcopy(experiment.trials)
+                await asyncio.sleep(0)
+            await save
+    finally:
+        sys.setswitchinterval(interval)
+    assert await _load(path) == experiment

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from aestore.core.experiment import Experiment
 from aestore.exceptions import JSONEncodeError, describe
-from aestore.storage.json_store import files
+from aestore.storage.json_store import files, trial_memo
 from aestore.storage.json_store.encoder import experiment_document_parts, experiment_to_document
 from aestore.storage.json_store.registry import (
     CLASS_ENCODER_REGISTRY,
@@ -36,7 +36,8 @@ OFFLOAD_MIN_SIZE = 200
 
 # Re-saves reuse what was encoded of trials unchanged since (see .trial_memo), from an
 # experiment object's second save on: a one-off save keeps nothing. False: encode every trial
-# every time (for code that changes saved trials around the model, by ``obj.__dict__``).
+# every time, and forget the memos made before (for code that changes saved trials around
+# the model: ``obj.__dict__[...] = ...``, ``heapq`` on a tracked list).
 MEMO_TRIALS = True
 _SAVED = "_ae_json_saved"  # in the experiment's __dict__: it was saved to JSON before
 
@@ -93,8 +94,13 @@ async def save_experiment(
     # experiment's state at that time, not at the time an earlier save began.
     async with files.path_lock(path):
         memo = MEMO_TRIALS and _SAVED in experiment.__dict__
+        if not MEMO_TRIALS:
+            trial_memo.forget_all()  # whatever was written around the model meanwhile is seen
         document: files.Document
         if _encodes_off_loop(experiment):
+            if memo:
+                # Here, in the loop's thread: the worker must not add keys to the objects.
+                trial_memo.prepare(experiment.trials.values())
             # Encoded in the I/O thread as it is written (the disk stores the first pieces
             # while the next are encoded). write_atomic waits for a cancelled write to stop
             # and removes its temp file, so nothing touches the experiment after this returns

@@ -23,13 +23,24 @@ is seen that way:
   reported, so such trials are encoded every time, as before), nor a container owned by
   another object (a shallow copy's).
 
+The memo's bookkeeping lives in the objects' ``__dict__`` (``_ae_version``,
+``_ae_json_memo``). Keys are added only by :func:`prepare`, which ``save_experiment`` calls on
+the event loop's thread before a big experiment is encoded in a worker thread: the worker only
+replaces values, so code reading the experiment meanwhile (``==``, ``copy.deepcopy``) never
+sees a dict change size under it. An object the worker finds unprepared is encoded without
+a memo.
+
 Writes that go around the model are not seen, as for the SQL store's change tracking:
 ``obj.__dict__[name] = ...``, ``object.__setattr__(obj, ...)``, ``dict.__setitem__(tracked,
-...)``. Such a write to a saved trial is not stored by later JSON saves.
+...)``, and C functions that change a list in place without its methods (``heapq``'s). Such a
+write to a saved trial is not stored by later JSON saves; to use them, set
+``aestore.storage.json_store.save.MEMO_TRIALS = False`` (a save with it off also drops every
+memo made before, see :func:`forget_all`).
 
 Example:
     >>> from aestore.samples import make_experiment
     >>> trial = make_experiment(1).trials[0]
+    >>> prepare([trial])
     >>> first = memo_trial_tree(trial)
     >>> memo_trial_tree(trial) is first
     True
@@ -40,19 +51,66 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from aestore.core import Arm, GeneratorRun, Trial
 from aestore.core.tracking import ATOMIC_TYPES, VERSION, TrackedDict, TrackedList, version_of
 from aestore.storage.json_store.trial_encoders import trial_tree_to_dict
 
-__all__ = ["MEMO", "forget", "memo_trial_tree"]
+__all__ = ["MEMO", "forget_all", "memo_trial_tree", "prepare"]
 
 MEMO = "_ae_json_memo"
+# Memos made before the last forget_all() are not used.
+_epoch = 0
+
+
+def prepare(trials: Iterable[Any]) -> None:
+    """Give each single-arm trial without a current memo (and its run and arm) the keys the
+    memo needs. Call it in the thread that changes the experiment (the event loop's) before
+    encoding with the memo, possibly in another thread.
+
+    Example:
+        >>> from aestore.samples import make_experiment
+        >>> trial = make_experiment(1).trials[0]
+        >>> prepare([trial]); MEMO in trial.__dict__, trial.__dict__[MEMO]
+        (True, None)
+    """
+    for trial in trials:
+        if type(trial) is not Trial:
+            continue
+        state = trial.__dict__
+        memo = state.get(MEMO)
+        if memo is not None and _current(memo, state):
+            continue
+        if memo is None:
+            state[MEMO] = None
+        version_of(trial)
+        run = state.get("generator_run")
+        if type(run) is GeneratorRun:
+            version_of(run)
+            arms = run.__dict__.get("arms")
+            if type(arms) is TrackedList and len(arms) == 1 and type(arms[0]) is Arm:
+                version_of(arms[0])
+
+
+def forget_all() -> None:
+    """Stop using every memo made so far (each trial's next memoised save encodes it again).
+
+    Example:
+        >>> from aestore.samples import make_experiment
+        >>> trial = make_experiment(1).trials[0]
+        >>> prepare([trial]); first = memo_trial_tree(trial)
+        >>> forget_all(); memo_trial_tree(trial) is first
+        False
+    """
+    global _epoch
+    _epoch += 1
 
 
 def memo_trial_tree(trial: Trial) -> dict[str, Any]:
-    """:func:`.trial_encoders.trial_tree_to_dict` of ``trial``, reused while it is unchanged.
+    """:func:`.trial_encoders.trial_tree_to_dict` of ``trial``, reused while it is unchanged
+    (once :func:`prepare` has run for it).
 
     The result is shared with later saves: read it, never change it.
 
@@ -64,49 +122,50 @@ def memo_trial_tree(trial: Trial) -> dict[str, Any]:
     """
     state = trial.__dict__
     memo = state.get(MEMO)
-    if (
-        memo is not None
-        and memo[0] is state.get(VERSION)
+    if memo is not None and _current(memo, state):
+        return memo[1]
+    return _encode_and_keep(trial, state)
+
+
+def _current(memo: tuple[Any, ...], state: dict[str, Any]) -> bool:
+    return (
+        memo[0] is state.get(VERSION)
         and memo[2].__dict__.get(VERSION) is memo[3]
         and memo[4].__dict__.get(VERSION) is memo[5]
-    ):
-        return memo[1]
-    return _encode_and_keep(trial)
+        and memo[6] == _epoch
+    )
 
 
-def _encode_and_keep(trial: Trial) -> dict[str, Any]:
-    # The tokens first, then the fields (see the module doc).
-    version = version_of(trial)
-    state = trial.__dict__
+def _encode_and_keep(trial: Trial, state: dict[str, Any]) -> dict[str, Any]:
+    # The tokens first, then the fields (see the module doc); no key is added here.
+    version = state.get(VERSION)
     run = state.get("generator_run")
-    if type(run) is GeneratorRun:
-        run_version = version_of(run)
+    if version is not None and MEMO in state and type(run) is GeneratorRun:
+        run_version = run.__dict__.get(VERSION)
         arms = run.__dict__.get("arms")
-        if type(arms) is TrackedList and len(arms) == 1 and type(arm := arms[0]) is Arm:
-            arm_version = version_of(arm)
-            if _changes_seen(trial) and _changes_seen(run) and _changes_seen(arm):
-                out = trial_tree_to_dict(trial)
-                state[MEMO] = (version, out, run, run_version, arm, arm_version)
-                return out
-    state.pop(MEMO, None)
+        if (
+            run_version is not None
+            and type(arms) is TrackedList
+            and len(arms) == 1
+            and type(arm := arms[0]) is Arm
+            and (arm_version := arm.__dict__.get(VERSION)) is not None
+            and _changes_seen(trial)
+            and _changes_seen(run)
+            and _changes_seen(arm)
+        ):
+            out = trial_tree_to_dict(trial)
+            state[MEMO] = (version, out, run, run_version, arm, arm_version, _epoch)
+            return out
+        state[MEMO] = None
     return trial_tree_to_dict(trial)
-
-
-def forget(trial: Trial) -> None:
-    """Drop ``trial``'s memo (it is made again by its next save).
-
-    Example:
-        >>> from aestore.samples import make_experiment
-        >>> trial = make_experiment(1).trials[0]
-        >>> _ = memo_trial_tree(trial); forget(trial); MEMO in trial.__dict__
-        False
-    """
-    trial.__dict__.pop(MEMO, None)
 
 
 def _changes_seen(obj: Any) -> bool:
     """Whether every change of what ``obj``'s encoded dict holds replaces its version."""
-    return all([name[:4] == "_ae_" or _owned(value, obj) for name, value in obj.__dict__.items()])
+    # (list(...) copies in one C call: another thread can't change the dict in between)
+    return all(
+        [name[:4] == "_ae_" or _owned(value, obj) for name, value in list(obj.__dict__.items())]
+    )
 
 
 def _owned(value: Any, owner: Any) -> bool:
@@ -118,7 +177,7 @@ def _owned(value: Any, owner: Any) -> bool:
             return False  # a shallow copy's container: its changes reach the other object
         if value._ae_plain:
             return True  # atoms only
-        return all([_owned(v, owner) for v in (value.values() if t is TrackedDict else value)])
+        return all([_owned(v, owner) for v in list(value.values() if t is TrackedDict else value)])
     if t is tuple:
         return all([_owned(v, owner) for v in value])
     # A plain container changes unseen; anything else the encoder leaves to orjson's
