@@ -574,3 +574,52 @@ async def test_reading_the_experiment_while_a_big_re_save_encodes_never_fails(
     finally:
         sys.setswitchinterval(interval)
     assert await _load(path) == experiment
+
+
+# --- what a miss costs ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def looked_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Class names of the objects the memo checks for changes it could miss, in order."""
+    calls: list[str] = []
+    original = trial_memo._changes_seen
+
+    def spy(obj: Any) -> bool:
+        calls.append(type(obj).__name__)
+        return original(obj)
+
+    monkeypatch.setattr(trial_memo, "_changes_seen", spy)
+    yield calls
+
+
+async def test_when_only_a_trial_changed_only_the_trial_is_looked_at_again(
+    tmp_path: Path, looked_at: list[str]
+) -> None:
+    experiment = _experiment()
+    path = tmp_path / "e.json"
+    for _ in range(2):
+        await _save(experiment, path)
+    looked_at.clear()
+    experiment.trials[4].mark_completed()
+    await _save(experiment, path)
+    assert looked_at == ["Trial"]
+    assert await _load(path) == experiment
+
+
+async def test_a_trial_unfit_for_a_memo_is_not_looked_at_again_until_it_changes(
+    tmp_path: Path, looked_at: list[str], encoded: list[int]
+) -> None:
+    experiment = make_experiment(3)
+    experiment.trials[1] = copy.copy(experiment.trials[1])  # another's containers: unfit
+    path = tmp_path / "e.json"
+    for _ in range(2):
+        await _save(experiment, path)
+    looked_at.clear()
+    encoded.clear()
+    await _save(experiment, path)
+    assert (looked_at, encoded) == ([], [1])  # encoded each time, without a new look
+    experiment.trials[1].ttl_seconds = 5  # a change through the model
+    await _save(experiment, path)
+    assert looked_at == ["Trial"]
+    assert await _load(path) == experiment

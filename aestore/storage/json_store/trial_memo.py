@@ -52,10 +52,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import compress
 from typing import Any
 
 from aestore.core import Arm, GeneratorRun, Trial
-from aestore.core.tracking import ATOMIC_TYPES, VERSION, TrackedDict, TrackedList, version_of
+from aestore.core.tracking import (
+    ATOMIC_TYPES,
+    OWNERS,
+    VERSION,
+    TrackedDict,
+    TrackedList,
+    version_of,
+)
 from aestore.storage.json_store.trial_encoders import trial_tree_to_dict
 
 __all__ = ["MEMO", "forget_all", "memo_trial_tree", "prepare"]
@@ -123,8 +131,15 @@ def memo_trial_tree(trial: Trial) -> dict[str, Any]:
     state = trial.__dict__
     memo = state.get(MEMO)
     if memo is not None and _current(memo, state):
-        return memo[1]
-    return _encode_and_keep(trial, state)
+        out = memo[1]
+        # (None: unchanged since it was found unfit for a memo; not looked at again)
+        return out if out is not None else trial_tree_to_dict(trial)
+    return _encode_and_keep(trial, state, memo)
+
+
+# A memo: (trial's version, its encoded dict or None, run, run's version, arm, arm's version,
+# epoch). The dict is None when the trial, run or arm holds what can change unseen: it is then
+# encoded each time, without looking again until one of them changes.
 
 
 def _current(memo: tuple[Any, ...], state: dict[str, Any]) -> bool:
@@ -136,36 +151,61 @@ def _current(memo: tuple[Any, ...], state: dict[str, Any]) -> bool:
     )
 
 
-def _encode_and_keep(trial: Trial, state: dict[str, Any]) -> dict[str, Any]:
+def _encode_and_keep(
+    trial: Trial, state: dict[str, Any], old: tuple[Any, ...] | None
+) -> dict[str, Any]:
     # The tokens first, then the fields (see the module doc); no key is added here.
     version = state.get(VERSION)
     run = state.get("generator_run")
-    if version is not None and MEMO in state and type(run) is GeneratorRun:
-        run_version = run.__dict__.get(VERSION)
-        arms = run.__dict__.get("arms")
-        if (
-            run_version is not None
-            and type(arms) is TrackedList
-            and len(arms) == 1
-            and type(arm := arms[0]) is Arm
-            and (arm_version := arm.__dict__.get(VERSION)) is not None
-            and _changes_seen(trial)
-            and _changes_seen(run)
-            and _changes_seen(arm)
-        ):
-            out = trial_tree_to_dict(trial)
-            state[MEMO] = (version, out, run, run_version, arm, arm_version, _epoch)
-            return out
+    if version is None or MEMO not in state or type(run) is not GeneratorRun:
+        return trial_tree_to_dict(trial)
+    run_version = run.__dict__.get(VERSION)
+    arms = run.__dict__.get("arms")
+    if (
+        run_version is None
+        or type(arms) is not TrackedList
+        or len(arms) != 1
+        or type(arm := arms[0]) is not Arm
+        or (arm_version := arm.__dict__.get(VERSION)) is None
+    ):
         state[MEMO] = None
-    return trial_tree_to_dict(trial)
+        return trial_tree_to_dict(trial)
+    # A run or arm unchanged since the last memo found it fit needs no new look (the usual
+    # miss: only the trial's status, times or metadata changed).
+    known = old is not None and old[1] is not None and old[6] == _epoch
+    fit = (
+        _changes_seen(trial)
+        and ((known and old[2] is run and old[3] is run_version) or _changes_seen(run))  # type: ignore[index]
+        and ((known and old[4] is arm and old[5] is arm_version) or _changes_seen(arm))  # type: ignore[index]
+    )
+    out = trial_tree_to_dict(trial)
+    state[MEMO] = (version, out if fit else None, run, run_version, arm, arm_version, _epoch)
+    return out
 
 
 def _changes_seen(obj: Any) -> bool:
     """Whether every change of what ``obj``'s encoded dict holds replaces its version."""
+    state = obj.__dict__
     # (list(...) copies in one C call: another thread can't change the dict in between)
-    return all(
-        [name[:4] == "_ae_" or _owned(value, obj) for name, value in list(obj.__dict__.items())]
-    )
+    values = list(state.values())
+    bookkeeping = (state.get(MEMO), state.get(OWNERS))  # the memo's and tracking's own
+    # Only containers need a look (anything else is immutable, or an object orjson encodes
+    # as it is when it writes); they are picked out in C, most fields being atoms.
+    for value in compress(values, map(_CONTAINERS.__contains__, map(type, values))):
+        t = type(value)
+        if t is TrackedDict or t is TrackedList:
+            if value._ae_owner is not obj:
+                return False  # a shallow copy's container: its changes reach the other object
+            if not value._ae_plain and not _owned(value, obj):
+                return False
+        elif value is bookkeeping[0] or value is bookkeeping[1]:
+            continue
+        elif t is not tuple or not _owned(value, obj):
+            return False  # a plain dict or list changes unseen
+    return True
+
+
+_CONTAINERS = frozenset({dict, list, tuple, TrackedDict, TrackedList})
 
 
 def _owned(value: Any, owner: Any) -> bool:
