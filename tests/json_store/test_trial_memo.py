@@ -108,9 +108,26 @@ async def test_an_unchanged_experiment_is_saved_again_without_encoding_a_trial(
     experiment = make_experiment(num_trials)
     path = tmp_path / "e.json"
     await _saved_twice(experiment, path, encoded)
+    for _ in range(2):  # 600 trials: 256 memos a save (trial_memo.PREPARE_MIN)
+        await _save(experiment, path)
+    encoded.clear()
     before = path.read_bytes()
     await _save(experiment, path)
     assert (encoded, path.read_bytes() == before) == ([], True)
+
+
+async def test_a_save_builds_memos_for_a_quarter_of_the_trials_that_have_none(
+    tmp_path: Path,
+) -> None:
+    experiment = make_experiment(1_200)
+    path = tmp_path / "e.json"
+    await _save(experiment, path)
+    built = []
+    for _ in range(5):
+        await _save(experiment, path)
+        built.append(sum(bool(t.__dict__.get(MEMO)) for t in experiment.trials.values()))
+    assert built == [300, 600, 900, 1_200, 1_200]
+    assert await _load(path) == experiment
 
 
 @pytest.mark.parametrize("num_trials", [5, 600], ids=["whole", "in-pieces"])
@@ -623,3 +640,14 @@ async def test_a_trial_unfit_for_a_memo_is_not_looked_at_again_until_it_changes(
     await _save(experiment, path)
     assert looked_at == ["Trial"]
     assert await _load(path) == experiment
+
+
+async def test_the_memo_keeps_json_bytes_unless_the_trial_holds_an_object_written_at_each_save(
+    tmp_path: Path,
+) -> None:
+    experiment = make_experiment(2)
+    experiment.trials[1].runner = CustomRunner("http://a")  # orjson's default encodes it
+    for _ in range(2):
+        await _save(experiment, tmp_path / "e.json")
+    kept = [type(t.__dict__[MEMO][1]).__name__ for t in experiment.trials.values()]
+    assert kept == ["Fragment", "dict"]

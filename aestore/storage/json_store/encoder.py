@@ -42,6 +42,7 @@ from aestore.storage.json_store.encoders import (
     trial_tree_to_dict,
 )
 from aestore.storage.json_store.format import (
+    DUMPS_OPTIONS,
     FORMAT_VERSION,
     PLAIN_TYPE,
     TYPE_KEY,
@@ -61,13 +62,11 @@ from aestore.storage.json_store.trial_memo import prepare as prepare_memo
 
 __all__ = ["dumps", "experiment_document_parts", "experiment_to_document", "object_to_json"]
 
-# Dataclasses (GeneratorRunStruct) must reach ``default`` instead of being written natively.
-# No OPT_SERIALIZE_NUMPY: numpy scalars reach ``default`` too and become plain numbers, as in
-# the reference. No OPT_NAIVE_UTC: naive datetimes stay naive.
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS
+_OPTIONS = DUMPS_OPTIONS
 
-# What encodes a single-arm trial with its run and arm: trial_tree_to_dict, or the memo's.
-TrialTree = Callable[[Trial], dict[str, Any]]
+# What encodes a single-arm trial with its run and arm: trial_tree_to_dict, or the memo's
+# (which may give the trial's JSON itself, as an orjson.Fragment).
+TrialTree = Callable[[Trial], Any]
 
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what orjson can write
 

@@ -73,6 +73,8 @@ from enum import Enum
 from typing import Any, Final
 from uuid import UUID
 
+import orjson
+
 from aestore.core.tracking import TrackedDict, TrackedList, holds_plain_values
 
 # The model's change-tracking containers (see ``aestore.core.tracking``) encode as what they are.
@@ -83,6 +85,7 @@ __all__ = [
     "DATETIME_TAG",
     "DATE_TAG",
     "DICT_TAG",
+    "DUMPS_OPTIONS",
     "FLOAT_TAG",
     "FORMAT_VERSION",
     "TUPLE_TAG",
@@ -97,6 +100,12 @@ __all__ = [
 ]
 
 FORMAT_VERSION: Final = 1
+
+# The options of every orjson.dumps of the fast path. Dataclasses (GeneratorRunStruct) must
+# reach ``default`` instead of being written natively. No OPT_SERIALIZE_NUMPY: numpy scalars
+# reach ``default`` too and become plain numbers, as in the reference. No OPT_NAIVE_UTC:
+# naive datetimes stay naive.
+DUMPS_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATACLASS
 """The document format this aestore writes; it reads this version and older ones."""
 
 TYPE_KEY: Final = "__type"

@@ -2,10 +2,13 @@
 
 Saving an experiment again (the spec's way to update a JSON file) used to build every
 trial's dicts again: ~2 µs a trial, most of a 1,000-trial save. From an experiment's second
-save on (see ``save_experiment``), the dict :func:`.trial_encoders.trial_tree_to_dict` made
-of a single-arm trial is kept on the trial (under ``_ae_json_memo``, which copies, pickles
-and equality ignore) and written again as long as the trial, its generator run and that
-run's arm are unchanged.
+save on (see ``save_experiment``), what was encoded of a single-arm trial is kept on the
+trial (under ``_ae_json_memo``, which copies, pickles and equality ignore) and written again
+as long as the trial, its generator run and that run's arm are unchanged: the trial's JSON
+bytes (an ``orjson.Fragment``, which orjson copies as they are: ~1 KB a trial), or, when the
+trial holds an object orjson hands to the encoder's ``default`` (a runner, a search space),
+the dict :func:`.trial_encoders.trial_tree_to_dict` made, so that the object is encoded as
+it is at each save.
 
 "Unchanged" is decided by the model's version tokens (:data:`aestore.core.tracking.VERSION`):
 every attribute set or delete on a model object, and every change through the methods of a
@@ -17,8 +20,8 @@ is seen that way:
 
 - its fields, its run's and its arm's are atomic values (str, numbers, datetimes, enums...),
   containers they own (tracked, nested ones too: checked all the way down), or objects that
-  orjson encodes when it writes (a runner, a search space, a numpy array: never held in the
-  memo, always written as they are now);
+  orjson hands to ``default`` (a runner, a search space, a numpy array: the memo then keeps
+  the dict, which holds them, and they are written as they are now);
 - not a plain ``dict``/``list`` (objects built by a decoder hold those: their changes are not
   reported, so such trials are encoded every time, as before), nor a container owned by
   another object (a shallow copy's).
@@ -45,15 +48,17 @@ Example:
     >>> memo_trial_tree(trial) is first
     True
     >>> trial.run_metadata["retries"] = 1
-    >>> memo_trial_tree(trial) is first, memo_trial_tree(trial)["run_metadata"]["retries"]
-    (False, 1)
+    >>> memo_trial_tree(trial) is first, b'"retries":1' in orjson.dumps(memo_trial_tree(trial))
+    (False, True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from itertools import compress
 from typing import Any
+
+import orjson
 
 from aestore.core import Arm, GeneratorRun, Trial
 from aestore.core.tracking import (
@@ -64,6 +69,7 @@ from aestore.core.tracking import (
     TrackedList,
     version_of,
 )
+from aestore.storage.json_store.format import DUMPS_OPTIONS
 from aestore.storage.json_store.trial_encoders import trial_tree_to_dict
 
 __all__ = ["MEMO", "forget_all", "memo_trial_tree", "prepare"]
@@ -73,10 +79,20 @@ MEMO = "_ae_json_memo"
 _epoch = 0
 
 
-def prepare(trials: Iterable[Any]) -> None:
-    """Give each single-arm trial without a current memo (and its run and arm) the keys the
-    memo needs. Call it in the thread that changes the experiment (the event loop's) before
-    encoding with the memo, possibly in another thread.
+# A save prepares at most a quarter of the trials that never had a memo (and at least 256):
+# building a memo costs a few plain encodes of the trial, so the second save of a big
+# experiment would otherwise cost ~2.5x a plain one; this way no save costs much more than
+# ~1.4x, and the memo is complete by the fifth save.
+PREPARE_SHARE = 4
+PREPARE_MIN = 256
+_NEW = object()
+
+
+def prepare(trials: Collection[Any]) -> None:
+    """Give single-arm trials without a current memo (and their runs and arms) the keys the
+    memo needs: every trial whose memo is out of date, and a share of those that never had
+    one (:data:`PREPARE_SHARE`). Call it in the thread that changes the experiment (the event
+    loop's) before encoding with the memo, possibly in another thread.
 
     Example:
         >>> from aestore.samples import make_experiment
@@ -84,15 +100,19 @@ def prepare(trials: Iterable[Any]) -> None:
         >>> prepare([trial]); MEMO in trial.__dict__, trial.__dict__[MEMO]
         (True, None)
     """
+    budget = max(PREPARE_MIN, len(trials) // PREPARE_SHARE)
     for trial in trials:
         if type(trial) is not Trial:
             continue
         state = trial.__dict__
-        memo = state.get(MEMO)
-        if memo is not None and _current(memo, state):
-            continue
-        if memo is None:
+        memo = state.get(MEMO, _NEW)
+        if memo is _NEW:
+            if budget <= 0:
+                continue  # next time
+            budget -= 1
             state[MEMO] = None
+        elif memo is not None and _current(memo, state):
+            continue
         version_of(trial)
         run = state.get("generator_run")
         if type(run) is GeneratorRun:
@@ -116,16 +136,22 @@ def forget_all() -> None:
     _epoch += 1
 
 
-def memo_trial_tree(trial: Trial) -> dict[str, Any]:
-    """:func:`.trial_encoders.trial_tree_to_dict` of ``trial``, reused while it is unchanged
-    (once :func:`prepare` has run for it).
+def memo_trial_tree(trial: Trial) -> Any:
+    """What the encoder writes for ``trial``: :func:`.trial_encoders.trial_tree_to_dict`, or
+    what was kept of it while the trial is unchanged (once :func:`prepare` has run for it):
+    the trial's JSON itself (an ``orjson.Fragment``) when it holds nothing orjson's
+    ``default`` must encode, else the dict.
 
     The result is shared with later saves: read it, never change it.
 
     Example:
         >>> from aestore.samples import make_experiment
+        >>> from aestore.storage.json_store.encoder import dumps
         >>> trial = make_experiment(1).trials[0]
-        >>> memo_trial_tree(trial) == trial_tree_to_dict(trial)
+        >>> prepare([trial])
+        >>> memo_trial_tree(trial) is memo_trial_tree(trial)
+        True
+        >>> orjson.dumps(memo_trial_tree(trial)) == dumps(trial)
         True
     """
     state = trial.__dict__
@@ -151,9 +177,7 @@ def _current(memo: tuple[Any, ...], state: dict[str, Any]) -> bool:
     )
 
 
-def _encode_and_keep(
-    trial: Trial, state: dict[str, Any], old: tuple[Any, ...] | None
-) -> dict[str, Any]:
+def _encode_and_keep(trial: Trial, state: dict[str, Any], old: tuple[Any, ...] | None) -> Any:
     # The tokens first, then the fields (see the module doc); no key is added here.
     version = state.get(VERSION)
     run = state.get("generator_run")
@@ -179,8 +203,23 @@ def _encode_and_keep(
         and ((known and old[4] is arm and old[5] is arm_version) or _changes_seen(arm))  # type: ignore[index]
     )
     out = trial_tree_to_dict(trial)
-    state[MEMO] = (version, out if fit else None, run, run_version, arm, arm_version, _epoch)
-    return out
+    kept = (_as_json(out) or out) if fit else None
+    state[MEMO] = (version, kept, run, run_version, arm, arm_version, _epoch)
+    return out if kept is None else kept
+
+
+def _refuse(obj: Any) -> Any:
+    raise TypeError
+
+
+def _as_json(out: dict[str, Any]) -> orjson.Fragment | None:
+    """``out`` written once for all, or None when it holds an object orjson hands to the
+    encoder's ``default`` (a runner, a search space...): that one must be written as it is
+    at each save, so the memo keeps the dict, which holds the object itself."""
+    try:
+        return orjson.Fragment(orjson.dumps(out, default=_refuse, option=DUMPS_OPTIONS))
+    except TypeError:
+        return None
 
 
 def _changes_seen(obj: Any) -> bool:
