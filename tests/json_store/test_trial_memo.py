@@ -33,7 +33,7 @@ from aestore.storage.json_store.encoder import experiment_document_parts, experi
 from aestore.storage.json_store.load import load_experiment
 from aestore.storage.json_store.registry import DEFAULT_REGISTRY
 from aestore.storage.json_store.save import save_experiment
-from aestore.storage.json_store.trial_memo import MEMO, memo_trial_tree
+from aestore.storage.json_store.trial_memo import MEMO, UNFIT, memo_trial_tree
 from tests.fixtures import CustomRunner
 
 Change = Callable[[Experiment], Any]
@@ -134,6 +134,7 @@ async def test_a_save_builds_memos_for_a_quarter_of_the_trials_that_have_none(
 def test_the_memo_writes_the_same_bytes(num_trials: int) -> None:
     experiment = make_experiment(num_trials)
     plain = experiment_to_document(experiment)
+    trial_memo.prepare(experiment.trials.values())
     first = experiment_to_document(experiment, memo=True)  # makes the memo
     again = experiment_to_document(experiment, memo=True)  # uses it
     assert (first == plain, again == plain) == (True, True)
@@ -368,7 +369,9 @@ async def test_a_loaded_experiment_s_plain_containers_changed_in_place_are_store
     experiment.trials[2].arm.parameters["x1"] = 0.5  # type: ignore[union-attr]
     await _save(experiment, path)
     assert await _stored(path) == experiment
-    assert encoded == [0, 1, 2]  # not memoised: encoded every time
+    assert all(
+        MEMO not in t.__dict__ or t.__dict__[MEMO] is UNFIT for t in experiment.trials.values()
+    )
 
 
 async def test_a_shallow_copy_of_a_trial_is_not_memoised(tmp_path: Path) -> None:
@@ -651,3 +654,21 @@ async def test_the_memo_keeps_json_bytes_unless_the_trial_holds_an_object_writte
         await _save(experiment, tmp_path / "e.json")
     kept = [type(t.__dict__[MEMO][1]).__name__ for t in experiment.trials.values()]
     assert kept == ["Fragment", "dict"]
+
+
+async def test_a_json_loaded_trial_is_encoded_each_time_without_the_memo_s_bookkeeping(
+    tmp_path: Path, looked_at: list[str], encoded: list[int]
+) -> None:
+    path = tmp_path / "e.json"
+    await _save(make_experiment(3), path)
+    experiment = await _load(path)
+    experiment.new_trial(generator_run=GeneratorRun([Arm({"x1": 0.2, "x2": 0.7})]))
+    for _ in range(3):
+        await _save(experiment, path)
+    loaded = [experiment.trials[i] for i in range(3)]
+    assert all(t.__dict__[MEMO] is UNFIT and VERSION not in t.__dict__ for t in loaded)
+    assert type(experiment.trials[3].__dict__[MEMO][1]).__name__ == "Fragment"  # a new one
+    looked_at.clear()
+    encoded.clear()
+    await _save(experiment, path)
+    assert (looked_at, encoded) == ([], [0, 1, 2])

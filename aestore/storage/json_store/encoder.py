@@ -58,7 +58,6 @@ from aestore.storage.json_store.registry import (
     Encoder,
 )
 from aestore.storage.json_store.trial_memo import memo_trial_tree
-from aestore.storage.json_store.trial_memo import prepare as prepare_memo
 
 __all__ = ["dumps", "experiment_document_parts", "experiment_to_document", "object_to_json"]
 
@@ -124,15 +123,14 @@ def experiment_to_document(
     """The whole JSON file of an experiment: its dict, with ``format_version``, as bytes.
 
     ``memo``: reuse (and keep) what was encoded of trials unchanged since (see
-    :mod:`.trial_memo`, whose ``prepare`` this calls); the bytes are the same either way.
+    :mod:`.trial_memo`) for the trials ``trial_memo.prepare`` was called for, in the thread
+    that changes the experiment; the bytes are the same either way.
 
     Example:
         >>> from aestore.samples import make_empty_experiment
         >>> experiment_to_document(make_empty_experiment())[:48]
         b'{"__type":"Experiment","format_version":1,"name"'
     """
-    if memo and isinstance(experiment, Experiment):
-        prepare_memo(experiment.trials.values())
     return b"".join(
         experiment_document_parts(experiment, encoder_registry, class_encoder_registry, memo=memo)
     )
@@ -150,9 +148,8 @@ def experiment_document_parts(
     A big experiment's trials come ~100 at a time (see :func:`.chunks.chunked_parts`), so a
     save writes the first pieces while the rest are encoded; a small one is one piece.
     Raises JSONEncodeError (with the path inside the document) when a piece can't be encoded.
-    ``memo`` as for :func:`experiment_to_document`, except that it leaves calling
-    ``trial_memo.prepare`` to the caller (it must run in the thread that changes the
-    experiment, and this generator may run in another): unprepared trials get no memo.
+    ``memo`` as for :func:`experiment_to_document` (this generator may run in another
+    thread than the one that called ``trial_memo.prepare``).
 
     Example:
         >>> from aestore.samples import make_experiment

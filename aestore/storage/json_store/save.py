@@ -93,14 +93,17 @@ async def save_experiment(
     # Encode inside the lock: the last save called is the last written, and it writes the
     # experiment's state at that time, not at the time an earlier save began.
     async with files.path_lock(path):
-        memo = MEMO_TRIALS and _SAVED in experiment.__dict__
         if not MEMO_TRIALS:
             trial_memo.forget_all()  # whatever was written around the model meanwhile is seen
+        # Prepared here, in the loop's thread: an encoder in a worker must not add keys to
+        # the objects. (No trial that may have a memo, e.g. all loaded: no memo at all.)
+        memo = (
+            MEMO_TRIALS
+            and _SAVED in experiment.__dict__
+            and trial_memo.prepare(experiment.trials.values())
+        )
         document: files.Document
         if _encodes_off_loop(experiment):
-            if memo:
-                # Here, in the loop's thread: the worker must not add keys to the objects.
-                trial_memo.prepare(experiment.trials.values())
             # Encoded in the I/O thread as it is written (the disk stores the first pieces
             # while the next are encoded). write_atomic waits for a cancelled write to stop
             # and removes its temp file, so nothing touches the experiment after this returns

@@ -36,6 +36,7 @@ from aestore.storage.json_store.decode_fields import (
     str_or_none,
 )
 from aestore.storage.json_store.format import TYPE_KEY
+from aestore.storage.json_store.trial_memo import MEMO, UNFIT
 
 if TYPE_CHECKING:
     from aestore.storage.json_store.decoder import DecodeContext
@@ -76,6 +77,7 @@ def _base_trial_fields(d: dict[str, Any], ctx: DecodeContext) -> dict[str, Any]:
     runner = d["runner"]
     fields = {
         "_experiment": None,
+        MEMO: UNFIT,  # its dicts and lists are plain: never memoised (see .trial_memo)
         "index": index,
         "trial_type": d["trial_type"],
         "ttl_seconds": d["ttl_seconds"],

@@ -23,8 +23,9 @@ is seen that way:
   orjson hands to ``default`` (a runner, a search space, a numpy array: the memo then keeps
   the dict, which holds them, and they are written as they are now);
 - not a plain ``dict``/``list`` (objects built by a decoder hold those: their changes are not
-  reported, so such trials are encoded every time, as before), nor a container owned by
-  another object (a shallow copy's).
+  reported, so such trials are encoded every time, as before: the JSON decoder marks its
+  trials :data:`UNFIT`, which skips the bookkeeping), nor a container owned by another object
+  (a shallow copy's).
 
 The memo's bookkeeping lives in the objects' ``__dict__`` (``_ae_version``,
 ``_ae_json_memo``). Keys are added only by :func:`prepare`, which ``save_experiment`` calls on
@@ -43,7 +44,7 @@ memo made before, see :func:`forget_all`).
 Example:
     >>> from aestore.samples import make_experiment
     >>> trial = make_experiment(1).trials[0]
-    >>> prepare([trial])
+    >>> _ = prepare([trial])
     >>> first = memo_trial_tree(trial)
     >>> memo_trial_tree(trial) is first
     True
@@ -56,7 +57,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from itertools import compress
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -72,9 +73,13 @@ from aestore.core.tracking import (
 from aestore.storage.json_store.format import DUMPS_OPTIONS
 from aestore.storage.json_store.trial_encoders import trial_tree_to_dict
 
-__all__ = ["MEMO", "forget_all", "memo_trial_tree", "prepare"]
+__all__ = ["MEMO", "UNFIT", "forget_all", "memo_trial_tree", "prepare"]
 
 MEMO = "_ae_json_memo"
+# The memo of a trial the JSON decoder made: it holds plain dicts and lists, whose changes are
+# not reported, so it is encoded each time, without the memo's bookkeeping.
+UNFIT: Final = ("unfit",)
+_LISTS = (list, TrackedList)
 # Memos made before the last forget_all() are not used.
 _epoch = 0
 
@@ -88,24 +93,29 @@ PREPARE_MIN = 256
 _NEW = object()
 
 
-def prepare(trials: Collection[Any]) -> None:
+def prepare(trials: Collection[Any]) -> bool:
     """Give single-arm trials without a current memo (and their runs and arms) the keys the
     memo needs: every trial whose memo is out of date, and a share of those that never had
     one (:data:`PREPARE_SHARE`). Call it in the thread that changes the experiment (the event
-    loop's) before encoding with the memo, possibly in another thread.
+    loop's) before encoding with the memo, possibly in another thread. False when no trial
+    may use a memo (none is a single-arm Trial, or all were made by the JSON decoder).
 
     Example:
         >>> from aestore.samples import make_experiment
         >>> trial = make_experiment(1).trials[0]
-        >>> prepare([trial]); MEMO in trial.__dict__, trial.__dict__[MEMO]
-        (True, None)
+        >>> prepare([trial]), MEMO in trial.__dict__, trial.__dict__[MEMO]
+        (True, True, None)
     """
     budget = max(PREPARE_MIN, len(trials) // PREPARE_SHARE)
+    useful = False
     for trial in trials:
         if type(trial) is not Trial:
             continue
         state = trial.__dict__
         memo = state.get(MEMO, _NEW)
+        if memo is UNFIT:
+            continue
+        useful = True
         if memo is _NEW:
             if budget <= 0:
                 continue  # next time
@@ -117,9 +127,10 @@ def prepare(trials: Collection[Any]) -> None:
         run = state.get("generator_run")
         if type(run) is GeneratorRun:
             version_of(run)
-            arms = run.__dict__.get("arms")
-            if type(arms) is TrackedList and len(arms) == 1 and type(arms[0]) is Arm:
+            arms: Any = run.__dict__.get("arms")
+            if type(arms) in _LISTS and len(arms) == 1 and type(arms[0]) is Arm:
                 version_of(arms[0])
+    return useful
 
 
 def forget_all() -> None:
@@ -128,7 +139,7 @@ def forget_all() -> None:
     Example:
         >>> from aestore.samples import make_experiment
         >>> trial = make_experiment(1).trials[0]
-        >>> prepare([trial]); first = memo_trial_tree(trial)
+        >>> _ = prepare([trial]); first = memo_trial_tree(trial)
         >>> forget_all(); memo_trial_tree(trial) is first
         False
     """
@@ -148,7 +159,7 @@ def memo_trial_tree(trial: Trial) -> Any:
         >>> from aestore.samples import make_experiment
         >>> from aestore.storage.json_store.encoder import dumps
         >>> trial = make_experiment(1).trials[0]
-        >>> prepare([trial])
+        >>> _ = prepare([trial])
         >>> memo_trial_tree(trial) is memo_trial_tree(trial)
         True
         >>> orjson.dumps(memo_trial_tree(trial)) == dumps(trial)
@@ -156,6 +167,8 @@ def memo_trial_tree(trial: Trial) -> Any:
     """
     state = trial.__dict__
     memo = state.get(MEMO)
+    if memo is UNFIT:
+        return trial_tree_to_dict(trial)
     if memo is not None and _current(memo, state):
         out = memo[1]
         # (None: unchanged since it was found unfit for a memo; not looked at again)
@@ -184,10 +197,10 @@ def _encode_and_keep(trial: Trial, state: dict[str, Any], old: tuple[Any, ...] |
     if version is None or MEMO not in state or type(run) is not GeneratorRun:
         return trial_tree_to_dict(trial)
     run_version = run.__dict__.get(VERSION)
-    arms = run.__dict__.get("arms")
+    arms: Any = run.__dict__.get("arms")
     if (
         run_version is None
-        or type(arms) is not TrackedList
+        or type(arms) not in _LISTS
         or len(arms) != 1
         or type(arm := arms[0]) is not Arm
         or (arm_version := arm.__dict__.get(VERSION)) is None
