@@ -76,27 +76,38 @@ def run_steps(steps: Steps[T]) -> T:
     """
     with gc_paused():
         try:
-            sent: Any = None
-            error: Exception | None = None
+            outcome: _Outcome = _NOTHING
             while True:
                 try:
-                    request = steps.send(sent) if error is None else steps.throw(error)
+                    request = _resume(steps, outcome)
                 except StopIteration as done:
                     return done.value
-                sent = error = None
-                if request is not None:
-                    try:
-                        sent = request.fn(*request.args)
-                    except Exception as exc:
-                        error = exc
+                outcome = _NOTHING if request is None else _call(request)
         finally:
             steps.close()
 
 
-def _paused_call(request: Blocking) -> Any:
+# What a step is resumed with: the value its request gave back, or the error it raised.
+_Outcome = tuple[Any, Exception | None]
+_NOTHING: _Outcome = (None, None)
+
+
+def _resume(steps: Steps[T], outcome: _Outcome) -> Blocking | None:
+    value, error = outcome
+    return steps.send(value) if error is None else steps.throw(error)
+
+
+def _call(request: Blocking) -> _Outcome:
+    try:
+        return request.fn(*request.args), None
+    except Exception as exc:
+        return None, exc
+
+
+def _paused_call(request: Blocking) -> _Outcome:
     # In a pool thread: the pause ends when the call does, whatever the awaiting task does.
     with gc_paused():
-        return request.fn(*request.args)
+        return _call(request)
 
 
 async def run_steps_on_loop(steps: Steps[T], executor: Executor | None = None) -> T:
@@ -119,20 +130,16 @@ async def run_steps_on_loop(steps: Steps[T], executor: Executor | None = None) -
         # full collections in the middle of the work (measured at 10,000 trials: 100+ ms
         # stalls, twice the time).
         with gc_paused_across_awaits(loop):
-            sent: Any = None
-            error: Exception | None = None
+            outcome: _Outcome = _NOTHING
             while True:
                 try:
-                    request = steps.send(sent) if error is None else steps.throw(error)
+                    request = _resume(steps, outcome)
                 except StopIteration as done:
                     return done.value
-                sent = error = None
                 if request is None:
                     await asyncio.sleep(0)
-                    continue
-                try:
-                    sent = await loop.run_in_executor(executor, _paused_call, request)
-                except Exception as exc:
-                    error = exc
+                    outcome = _NOTHING
+                else:
+                    outcome = await loop.run_in_executor(executor, _paused_call, request)
     finally:
         steps.close()

@@ -6,8 +6,10 @@ parameters, 2 metrics with data), each timed as the median of several repeats:
 - **ours**: ``await save_experiment(...)`` / ``await load_experiment(...)`` in a running loop.
   *save* saves one experiment object again and again (the spec's way to update a file: from
   its second save on, unchanged trials are not encoded again, see
-  ``aestore/storage/json_store/trial_memo.py``); *first save* saves an experiment object
-  for the first time (a new one each run, built before the timer starts).
+  ``aestore/storage/json_store/trial_memo.py``), timed once the memo is complete (each save
+  builds it for a quarter of the trials at most: the first five saves are not timed);
+  *first save* saves an experiment object for the first time (a new one each run, built
+  before the timer starts).
 - **floor**: what any correct store must do at least. Save: ``orjson.dumps`` of the
   already-encoded dict (``object_to_json(experiment)``), then write a temp file, fsync,
   ``os.replace``. Load: read the file's bytes, ``orjson.loads``.
@@ -52,7 +54,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aestore.samples import make_big_experiment
-from aestore.storage.json_store import files
+from aestore.storage.json_store import files, trial_memo
 from aestore.storage.json_store.decoder import experiment_from_document, object_from_json
 from aestore.storage.json_store.encoder import (
     experiment_to_document,
@@ -168,6 +170,8 @@ def bench_size(num_trials: int, repeats: int, folder: str) -> dict[str, Any]:
     }
 
     async def run_all() -> dict[str, float]:
+        for _ in range(trial_memo.PREPARE_SHARE + 1):  # the memo complete (see the doc)
+            await save_experiment(experiment, ours_path)
         times: dict[str, list[float]] = {name: [] for name in operations}
         for run in range(repeats + 1):  # the first run warms up and is not counted
             for name, operation in operations.items():
