@@ -8,8 +8,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aestore.core.base import Base
+from aestore.core.journal import note_change
 from aestore.core.runner import Runner
-from aestore.core.tracking import note_change
 from aestore.exceptions import IllegalStatusTransitionError, ModelError
 
 if TYPE_CHECKING:

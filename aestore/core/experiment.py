@@ -14,11 +14,11 @@ from aestore.core.base_trial import BaseTrial, TrialStatus
 from aestore.core.batch_trial import BatchTrial
 from aestore.core.data import Data
 from aestore.core.generator_run import GeneratorRun, _type_name
+from aestore.core.journal import TrialsDict, note_change
 from aestore.core.metric import Metric
 from aestore.core.optimization_config import OptimizationConfig
 from aestore.core.runner import Runner
 from aestore.core.search_space import SearchSpace
-from aestore.core.tracking import TrialsDict, note_change
 from aestore.core.trial import Trial
 from aestore.exceptions import DuplicateNameError, ModelError, UnknownTrialError
 

@@ -74,8 +74,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from aestore.core.base_trial import BaseTrial
 from aestore.core.batch_trial import BatchTrial
 from aestore.core.experiment import Experiment
+from aestore.core.journal import journal_of
 from aestore.core.runner import Runner
-from aestore.core.tracking import arm_trial, journal_of
+from aestore.core.tracking import arm_trial
 from aestore.exceptions import (
     ConcurrentModificationError,
     ExperimentExistsError,

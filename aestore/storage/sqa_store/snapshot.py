@@ -43,7 +43,7 @@ from typing import Any
 from aestore.core.base_trial import BaseTrial
 from aestore.core.data import Data
 from aestore.core.experiment import Experiment
-from aestore.core.tracking import JOURNAL, Journal, TrialsDict
+from aestore.core.journal import JOURNAL, Journal, TrialsDict
 from aestore.storage.sqa_store.sqa_classes import (
     SQAAbandonedArm,
     SQAArm,
