@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -85,11 +86,17 @@ async def test_unopenable_sqlite_file_is_a_connection_error(tmp_path: Path) -> N
     db.init_engine_and_session_factory(
         url=f"sqlite+aiosqlite:///{tmp_path}/missing_dir/x.db", force_init=True
     )
+    before = set(threading.enumerate())
     try:
         with pytest.raises(DatabaseConnectionError, match=r"x\.db"):
             await list_experiments()
     finally:
         await db.dispose_engine()
+        # aiosqlite stops a connection that failed to open without waiting for its thread,
+        # which then reports to this test's loop: let it finish before the loop is closed
+        # (else it fails in a later test, "Event loop is closed").
+        for thread in set(threading.enumerate()) - before:
+            thread.join(timeout=5)
 
 
 @pytest.fixture
