@@ -14,6 +14,7 @@ import math
 import pickle
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -672,3 +673,19 @@ async def test_a_json_loaded_trial_is_encoded_each_time_without_the_memo_s_bookk
     encoded.clear()
     await _save(experiment, path)
     assert (looked_at, encoded) == ([], [0, 1, 2])
+
+
+async def test_a_dict_subclass_orjson_writes_itself_is_never_kept_as_bytes(
+    tmp_path: Path,
+) -> None:
+    # adopt() tracks exact dicts and lists only: an OrderedDict stays as it is, and orjson
+    # writes it natively (no ``default`` call), so bytes kept by the memo would go stale.
+    experiment = make_experiment(2)
+    labels: OrderedDict[str, int] = OrderedDict(a=1)
+    experiment.trials[1].trial_type = labels  # type: ignore[assignment]
+    path = tmp_path / "e.json"
+    for _ in range(2):
+        await _save(experiment, path)
+    labels["b"] = 2  # in place: nothing is told
+    await _save(experiment, path)
+    assert (await _load(path)).trials[1].trial_type == {"a": 1, "b": 2}

@@ -57,11 +57,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from itertools import compress
+from operator import not_
 from typing import Any, Final
 
 import orjson
 
-from aestore.core import Arm, GeneratorRun, Trial
+from aestore.core import Arm, Experiment, GeneratorRun, Trial, TrialStatus
 from aestore.core.tracking import (
     ATOMIC_TYPES,
     OWNERS,
@@ -241,9 +242,9 @@ def _changes_seen(obj: Any) -> bool:
     # (list(...) copies in one C call: another thread can't change the dict in between)
     values = list(state.values())
     bookkeeping = (state.get(MEMO), state.get(OWNERS))  # the memo's and tracking's own
-    # Only containers need a look (anything else is immutable, or an object orjson encodes
-    # as it is when it writes); they are picked out in C, most fields being atoms.
-    for value in compress(values, map(_CONTAINERS.__contains__, map(type, values))):
+    # Atoms can't change, the other model objects report to their own versions (or are
+    # written as they are at each save): the rest, picked out in C, needs a look.
+    for value in compress(values, map(not_, map(_SKIP.__contains__, map(type, values)))):
         t = type(value)
         if t is TrackedDict or t is TrackedList:
             if value._ae_owner is not obj:
@@ -252,12 +253,9 @@ def _changes_seen(obj: Any) -> bool:
                 return False
         elif value is bookkeeping[0] or value is bookkeeping[1]:
             continue
-        elif t is not tuple or not _owned(value, obj):
-            return False  # a plain dict or list changes unseen
+        elif not _owned(value, obj):
+            return False
     return True
-
-
-_CONTAINERS = frozenset({dict, list, tuple, TrackedDict, TrackedList})
 
 
 def _owned(value: Any, owner: Any) -> bool:
@@ -272,6 +270,13 @@ def _owned(value: Any, owner: Any) -> bool:
         return all([_owned(v, owner) for v in list(value.values() if t is TrackedDict else value)])
     if t is tuple:
         return all([_owned(v, owner) for v in value])
-    # A plain container changes unseen; anything else the encoder leaves to orjson's
-    # ``default``, which encodes it as it is when the document is written.
-    return t is not dict and t is not list
+    # A plain dict or list (or a subclass: orjson writes those itself, so the memo's bytes
+    # would keep them as they were) changes unseen. Anything else is immutable (an enum, a
+    # UUID) or handed to orjson's ``default`` (a model object, a numpy array), which makes
+    # the memo keep the dict, holding the object itself, written as it is at each save.
+    return not isinstance(value, dict | list)
+
+
+# Types _changes_seen skips: atoms, the version token, and the model objects a trial, run or
+# arm holds that are no dict or list (the others are looked at).
+_SKIP = ATOMIC_TYPES | {object, TrialStatus, Experiment, GeneratorRun, Arm, Trial}
