@@ -19,8 +19,9 @@ costs ~30 µs a trial; instead the model reports changes as they happen:
 
 - ``experiment.trials`` is a :class:`TrialsDict`: trials put in, replaced or removed are noted
   too, so the store finds what changed without scanning every trial.
-- Tracked containers also remember when the JSON encoder found them *plain* (nothing that
-  needs tagging): it then skips the check until they change (:func:`is_plain`).
+- Tracked containers also know whether they are *plain* (nothing the JSON encoder must tag),
+  from when they are made and through each of their methods: the encoder skips its check
+  for those (:func:`is_plain`).
 
 Copies (``copy``, ``deepcopy``, ``pickle``) carry no tracking state: containers come back as
 plain dicts and lists, objects unarmed.
@@ -322,7 +323,9 @@ _list_set = list.__setitem__
 def is_plain(container: TrackedDict | TrackedList) -> bool:
     """Whether a tracked container is known to hold only values JSON writes as they are (see
     :func:`holds_plain_values`): found when the model made it and kept up to date by its
-    methods, or else found by the JSON encoder's check when it last wrote it.
+    methods, only ever in the thread that changes it. Once lost it stays lost (the JSON
+    encoder then checks the container at each save, without setting the flag: it may run in
+    another thread, where a flag set after its check could hide a change made meanwhile).
 
     Example:
         >>> d, nan = adopt({"x": 1.5}, None), adopt({"x": float("nan")}, None)
@@ -332,7 +335,7 @@ def is_plain(container: TrackedDict | TrackedList) -> bool:
         True
         >>> d["z"] = [1]; is_plain(d)
         False
-        >>> del d["z"]; is_plain(d)  # unknown until the encoder checks it again
+        >>> del d["z"]; is_plain(d)  # plain again, but not known to be
         False
     """
     return container._ae_plain

@@ -141,10 +141,40 @@ def test_a_container_is_known_plain_when_made_exactly_when_the_encoder_would_fin
     assert (to_json_safe(made) is made) == plain
 
 
-def test_a_container_made_by_its_constructor_is_checked_by_the_encoder() -> None:
-    d = TrackedDict({"x": 1.0})  # made by hand, not by the model: unknown until checked
-    assert not is_plain(d)
-    assert to_json_safe(d) is d and is_plain(d)
+def test_a_container_not_known_plain_is_checked_at_each_encode_and_never_flagged() -> None:
+    d = TrackedDict({"x": 1.0})  # made by hand, not by the model: not known plain
+    assert to_json_safe(d) is d and not is_plain(d)  # the encoder does not set the flag
+    d["y"] = math.nan
+    assert to_json_safe(d) is not d  # checked again: the NaN is tagged
+
+
+async def test_a_nan_put_in_while_a_save_checks_the_container_is_tagged_by_the_next_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The encoder may run in a worker thread while the loop's thread changes the experiment
+    # (which the docs advise against). A flag set after the check would hide the NaN for
+    # good; the next save must write it tagged.
+    from aestore.storage.json_store import format as format_module
+
+    experiment = make_experiment(2)
+    metadata = experiment.trials[1].run_metadata
+    metadata["x"] = [1]
+    del metadata["x"]  # plain again, but no longer known to be: the encoder checks it
+    original = format_module.holds_plain_values
+
+    def check_then_change(value: Any) -> bool:
+        found = original(value)
+        if value is metadata and "k" not in metadata:
+            metadata["k"] = math.nan  # as another thread could, right after the check
+        return found
+
+    monkeypatch.setattr(format_module, "holds_plain_values", check_then_change)
+    path = tmp_path / "e.json"
+    await save_experiment(experiment, path)
+    monkeypatch.undo()
+    await save_experiment(experiment, path)
+    loaded = await load_experiment(path)
+    assert math.isnan(loaded.trials[1].run_metadata["k"])
 
 
 # --- the plain flag is kept up to date by every method ------------------------------------

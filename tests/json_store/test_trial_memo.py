@@ -16,6 +16,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -689,3 +690,21 @@ async def test_a_dict_subclass_orjson_writes_itself_is_never_kept_as_bytes(
     labels["b"] = 2  # in place: nothing is told
     await _save(experiment, path)
     assert (await _load(path)).trials[1].trial_type == {"a": 1, "b": 2}
+
+
+class _Kind(Enum):
+    A = ["a"]  # a mutable value: orjson writes the member by value, itself
+
+
+async def test_an_enum_whose_value_can_change_is_never_kept_as_bytes(tmp_path: Path) -> None:
+    experiment = make_experiment(2)
+    experiment.trials[1].trial_type = _Kind.A  # type: ignore[assignment]
+    path = tmp_path / "e.json"
+    for _ in range(2):
+        await _save(experiment, path)
+    _Kind.A.value.append("b")
+    try:
+        await _save(experiment, path)
+        assert b'"trial_type":["a","b"]' in path.read_bytes()
+    finally:
+        _Kind.A.value.remove("b")

@@ -194,15 +194,13 @@ def to_json_safe(value: Any) -> Any:
     """
     t = type(value)
     # The model's tracked containers (``aestore.core.tracking``) are dicts and lists; one
-    # known to be plain (checked when made or by an earlier save, unchanged since) is
-    # returned at once.
+    # known to be plain (since it was made, kept up to date by its methods) is returned at
+    # once. The others are checked each time: the encoder may run in a worker thread, and a
+    # flag it set after its check could undo a change (a NaN put in) made meanwhile.
     if t is TrackedDict or t is TrackedList:
         if value._ae_plain:
             return value
-        safe = _to_json_safe_plain(value, t is TrackedDict)
-        if safe is value:
-            value._ae_plain = True
-        return safe
+        return _to_json_safe_plain(value, t is TrackedDict)
     if t is dict:
         if TYPE_KEY in value:
             return _escaped_dict(value)

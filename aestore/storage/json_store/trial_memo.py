@@ -56,6 +56,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Collection
+from enum import Enum
 from itertools import compress
 from operator import not_
 from typing import Any, Final
@@ -270,9 +271,11 @@ def _owned(value: Any, owner: Any) -> bool:
         return all([_owned(v, owner) for v in list(value.values() if t is TrackedDict else value)])
     if t is tuple:
         return all([_owned(v, owner) for v in value])
+    if isinstance(value, Enum):  # orjson writes it by value, itself: the value must be fit
+        return _owned(value.value, owner)
     # A plain dict or list (or a subclass: orjson writes those itself, so the memo's bytes
-    # would keep them as they were) changes unseen. Anything else is immutable (an enum, a
-    # UUID) or handed to orjson's ``default`` (a model object, a numpy array), which makes
+    # would keep them as they were) changes unseen. Anything else is immutable (a UUID) or
+    # handed to orjson's ``default`` (a model object, a numpy array), which makes
     # the memo keep the dict, holding the object itself, written as it is at each save.
     return not isinstance(value, dict | list)
 
