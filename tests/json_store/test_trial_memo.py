@@ -447,6 +447,7 @@ async def test_changes_from_another_thread_during_saves_are_all_stored(tmp_path:
         while not stop.is_set():
             trial = experiment.trials[step % 600]
             trial.run_metadata["step"] = step
+            trial.run_metadata["loss"] = math.nan if step % 3 == 0 else step / 7
             trial.arm.parameters["x1"] = step / 1000  # type: ignore[union-attr]
             step += 1
 
